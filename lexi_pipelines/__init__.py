@@ -1,0 +1,1 @@
+"""Lexi Pipelines: one Dagster code location for catalog and document intelligence."""

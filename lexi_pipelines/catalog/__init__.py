@@ -1,0 +1,1 @@
+"""Catalog domain: brand registries and sharded product feeds (replaces discovery-node)."""

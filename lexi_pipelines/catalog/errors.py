@@ -1,0 +1,34 @@
+"""Error classes of catalog ingestion, split by whether a retry can help."""
+
+from __future__ import annotations
+
+
+class CatalogInputError(ValueError):
+    """Invalid input: retrying cannot help. The message names file, item and field."""
+
+    def __init__(
+        self,
+        source: str,
+        problem: str,
+        *,
+        item: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.source = source
+        self.item = item
+        self.field = field
+        self.problem = problem
+        parts = [source]
+        if item is not None:
+            parts.append(item)
+        if field is not None:
+            parts.append(f"field '{field}'")
+        super().__init__(": ".join([*parts, problem]))
+
+
+class TransientSourceError(RuntimeError):
+    """A fault that may pass on its own (HTTP 5xx, timeouts, refused connections)."""
+
+
+class IngestionConfigError(ValueError):
+    """``ingestion.yaml`` is unusable; raised while loading definitions."""

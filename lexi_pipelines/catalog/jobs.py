@@ -1,0 +1,58 @@
+"""Catalog jobs: partitioned ingestion and the daily cleanup."""
+
+
+import dagster as dg
+from pydantic import Field
+
+from lexi_pipelines.catalog.assets import brand_registry, product_feed
+from lexi_pipelines.catalog.cleanup import purge_deleted
+from lexi_pipelines.catalog.partitions import ingestor_partitions
+from lexi_pipelines.common.resources import DatabaseResource
+
+QUEUE_TAG = "lexi/queue"
+
+catalog_ingest_job = dg.define_asset_job(
+    name="catalog_ingest_job",
+    selection=dg.AssetSelection.assets(brand_registry, product_feed),
+    partitions_def=ingestor_partitions,
+    tags={QUEUE_TAG: "ingestion"},
+    description="Registry then feed for one ingestor (partition); asset checks run with it.",
+)
+
+
+class CleanupConfig(dg.Config):
+    retention_days: float = Field(
+        default=30.0, ge=0, description="Purge products soft-deleted longer ago than this."
+    )
+
+
+@dg.op(retry_policy=None)
+def purge_soft_deleted_products(
+    context: dg.OpExecutionContext, config: CleanupConfig, database: DatabaseResource
+) -> dg.Output[None]:
+    from datetime import timedelta
+
+    result = purge_deleted(database.engine, timedelta(days=config.retention_days))
+    context.log.info(
+        "purged %d products, %d offers, %d groups deleted before %s; %d orphaned categories",
+        result.products_purged,
+        result.offers_purged,
+        result.groups_purged,
+        result.cutoff.isoformat(),
+        result.categories_purged,
+    )
+    return dg.Output(
+        None,
+        metadata={
+            "cutoff": result.cutoff.isoformat(),
+            "products_purged": result.products_purged,
+            "offers_purged": result.offers_purged,
+            "groups_purged": result.groups_purged,
+            "categories_purged": result.categories_purged,
+        },
+    )
+
+
+@dg.job(tags={QUEUE_TAG: "ingestion"}, description="Hard-delete old soft-deleted catalog rows.")
+def catalog_cleanup_job() -> None:
+    purge_soft_deleted_products()

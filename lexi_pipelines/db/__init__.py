@@ -1,0 +1,1 @@
+"""Metadata database: typed SQLAlchemy models, engine factory and Alembic migrations."""

@@ -1,0 +1,174 @@
+"""Set-based writes: bulk upsert and delete-by-key without per-row ORM round trips.
+
+On PostgreSQL with psycopg 3 rows are streamed with COPY into a temporary table and merged with
+one ``INSERT ... ON CONFLICT``; elsewhere the dialect's upsert runs as a batched executemany.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Table, any_, bindparam, delete
+from sqlalchemy import insert as generic_insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.types import String
+
+_SQLITE_BATCH = 500  # stays under SQLite's bound-parameter limit for wide rows
+
+
+def _quote(conn: Connection, name: str) -> str:
+    return conn.dialect.identifier_preparer.quote(name)
+
+
+def _uses_psycopg3(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+
+
+def bulk_upsert(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    update: bool = True,
+    preserve: Sequence[str] = ("created_at",),
+) -> int:
+    """Insert ``rows`` or, on a primary-key conflict, overwrite (``update``) or keep the old row.
+
+    Columns in ``preserve`` keep their stored value when a row is overwritten.
+    """
+    if not rows:
+        return 0
+    columns = list(rows[0].keys())
+    keys = [c.name for c in table.primary_key.columns]
+    changed = [c for c in columns if c not in keys and c not in preserve]
+    if _uses_psycopg3(conn):
+        _copy_upsert(conn, table, columns, keys, changed if update else [], rows)
+        return len(rows)
+    dialect_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(
+        conn.dialect.name
+    )
+    if dialect_insert is None:
+        raise NotImplementedError(f"bulk_upsert does not support dialect {conn.dialect.name}")
+    stmt = dialect_insert(table)
+    if update and changed:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys, set_={c: stmt.excluded[c] for c in changed}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    for start in range(0, len(rows), _SQLITE_BATCH):
+        conn.execute(stmt, list(rows[start : start + _SQLITE_BATCH]))
+    return len(rows)
+
+
+def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
+    if not rows:
+        return 0
+    if _uses_psycopg3(conn):
+        _copy_rows(conn, _quote(conn, table.name), list(rows[0].keys()), rows, table)
+        return len(rows)
+    for start in range(0, len(rows), _SQLITE_BATCH):
+        conn.execute(generic_insert(table), list(rows[start : start + _SQLITE_BATCH]))
+    return len(rows)
+
+
+def delete_by_keys(conn: Connection, table: Table, column: str, values: Iterable[Any]) -> int:
+    """Delete rows whose ``column`` is in ``values`` (batched; one array bind on PostgreSQL)."""
+    keys = list(values)
+    if not keys:
+        return 0
+    col = table.c[column]
+    if conn.dialect.name == "postgresql":
+        result = conn.execute(delete(table).where(col == _any(keys)))
+        return result.rowcount or 0
+    deleted = 0
+    for start in range(0, len(keys), _SQLITE_BATCH):
+        result = conn.execute(delete(table).where(col.in_(keys[start : start + _SQLITE_BATCH])))
+        deleted += result.rowcount or 0
+    return deleted
+
+
+def update_by_keys(
+    conn: Connection, table: Table, column: str, values: Iterable[Any], changes: Mapping[str, Any]
+) -> int:
+    keys = list(values)
+    if not keys:
+        return 0
+    col = table.c[column]
+    if conn.dialect.name == "postgresql":
+        return conn.execute(table.update().where(col == _any(keys)).values(**changes)).rowcount
+    updated = 0
+    for start in range(0, len(keys), _SQLITE_BATCH):
+        stmt = table.update().where(col.in_(keys[start : start + _SQLITE_BATCH])).values(**changes)
+        updated += conn.execute(stmt).rowcount or 0
+    return updated
+
+
+def _any(keys: list[Any]) -> Any:
+    return any_(bindparam("keys", keys, type_=postgresql.ARRAY(String)))
+
+
+def _copy_value(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return orjson.dumps(value).decode()
+    return value
+
+
+def _copy_rows(
+    conn: Connection,
+    target: str,
+    columns: list[str],
+    rows: Sequence[Mapping[str, Any]],
+    table: Table,
+) -> None:
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    column_list = ", ".join(_quote(conn, c) for c in columns)
+    json_columns = {c for c in columns if table.c[c].type.__class__.__name__ == "JSON"}
+    with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({column_list}) FROM STDIN") as copy:
+        if json_columns:
+            for row in rows:
+                copy.write_row(
+                    [_copy_value(row[c]) if c in json_columns else row[c] for c in columns]
+                )
+        else:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+
+
+def _copy_upsert(
+    conn: Connection,
+    table: Table,
+    columns: list[str],
+    keys: list[str],
+    changed: list[str],
+    rows: Sequence[Mapping[str, Any]],
+) -> None:
+    staging = f"_lexi_stage_{uuid.uuid4().hex[:12]}"
+    target = _quote(conn, table.name)
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor:
+        # Only the copied columns: a LIKE copy would carry NOT NULL constraints of others.
+        column_defs = ", ".join(
+            f"{_quote(conn, c)} {table.c[c].type.compile(conn.dialect)}" for c in columns
+        )
+        cursor.execute(f"CREATE TEMP TABLE {staging} ({column_defs}) ON COMMIT DROP")
+    _copy_rows(conn, staging, columns, rows, table)
+    column_list = ", ".join(_quote(conn, c) for c in columns)
+    conflict = ", ".join(_quote(conn, k) for k in keys)
+    if changed:
+        assignments = ", ".join(f"{_quote(conn, c)} = EXCLUDED.{_quote(conn, c)}" for c in changed)
+        action = f"DO UPDATE SET {assignments}"
+    else:
+        action = "DO NOTHING"
+    with raw.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {target} ({column_list}) SELECT {column_list} FROM {staging} "
+            f"ON CONFLICT ({conflict}) {action}"
+        )
+        cursor.execute(f"DROP TABLE {staging}")
+

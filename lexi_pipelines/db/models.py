@@ -1,0 +1,180 @@
+"""Typed SQLAlchemy 2 models of the metadata schema.
+
+Natural keys from the data (URNs and JSON-LD ``@id`` values) are primary keys so that every
+write can be an upsert. The Alembic migrations in ``migrations/versions`` create exactly these
+tables; ``lexi_pipelines_tests/db`` checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+URN = String(512)
+HASH = String(64)
+TIMESTAMP = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: TIMESTAMP}
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    urn: Mapped[str] = mapped_column(URN, primary_key=True)
+    ingestor: Mapped[str] = mapped_column(String(128), index=True)
+    name: Mapped[str] = mapped_column(String(512))
+    description: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(2048))
+    logo: Mapped[str | None] = mapped_column(String(2048))
+    same_as: Mapped[list[Any]] = mapped_column(JSON)
+    feed_url: Mapped[str | None] = mapped_column(String(2048))
+    # True when a feed named the organization but no registry listed it.
+    seen_only_in_feed: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_hash: Mapped[str] = mapped_column(HASH)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Brand(Base):
+    __tablename__ = "brands"
+
+    urn: Mapped[str] = mapped_column(URN, primary_key=True)
+    organization_urn: Mapped[str] = mapped_column(
+        ForeignKey("organizations.urn", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(512))
+    # Lower-cased, whitespace-collapsed name: feeds often name a brand without its URN.
+    name_key: Mapped[str] = mapped_column(String(512))
+    logo: Mapped[str | None] = mapped_column(String(2048))
+    seen_only_in_feed: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_hash: Mapped[str] = mapped_column(HASH)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_brands_organization_urn_name_key", "organization_urn", "name_key"),)
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    # Slug path such as ``electronics/audio/headphones``; registry slugs are single segments.
+    id: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    name: Mapped[str] = mapped_column(String(512))
+    path: Mapped[str] = mapped_column(String(2048))
+    parent_id: Mapped[str | None] = mapped_column(String(1024), index=True)
+    created_at: Mapped[datetime]
+
+
+class OrganizationCategory(Base):
+    __tablename__ = "organization_categories"
+
+    organization_urn: Mapped[str] = mapped_column(
+        ForeignKey("organizations.urn", ondelete="CASCADE"), primary_key=True
+    )
+    category_id: Mapped[str] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ProductGroup(Base):
+    __tablename__ = "product_groups"
+
+    urn: Mapped[str] = mapped_column(URN, primary_key=True)
+    ingestor: Mapped[str] = mapped_column(String(128), index=True)
+    organization_urn: Mapped[str] = mapped_column(ForeignKey("organizations.urn"), index=True)
+    brand_urn: Mapped[str | None] = mapped_column(ForeignKey("brands.urn"))
+    category_id: Mapped[str | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    group_code: Mapped[str | None] = mapped_column(String(512))
+    name: Mapped[str] = mapped_column(String(1024))
+    description: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(2048))
+    varies_by: Mapped[list[Any]] = mapped_column(JSON)
+    media: Mapped[list[Any]] = mapped_column(JSON)
+    shard_url: Mapped[str] = mapped_column(String(2048))
+    content_hash: Mapped[str] = mapped_column(HASH)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    urn: Mapped[str] = mapped_column(URN, primary_key=True)
+    ingestor: Mapped[str] = mapped_column(String(128), index=True)
+    organization_urn: Mapped[str] = mapped_column(ForeignKey("organizations.urn"), index=True)
+    brand_urn: Mapped[str | None] = mapped_column(ForeignKey("brands.urn"), index=True)
+    category_id: Mapped[str | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    product_group_urn: Mapped[str | None] = mapped_column(
+        ForeignKey("product_groups.urn", ondelete="SET NULL"), index=True
+    )
+    # The raw ``isVariantOf.@id``, kept even when it names no known group.
+    variant_of: Mapped[str | None] = mapped_column(URN)
+    sku: Mapped[str | None] = mapped_column(String(512), index=True)
+    name: Mapped[str] = mapped_column(String(1024))
+    description: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(2048))
+    image: Mapped[str | None] = mapped_column(String(2048))
+    additional_properties: Mapped[list[Any]] = mapped_column(JSON)
+    media: Mapped[list[Any]] = mapped_column(JSON)
+    shard_url: Mapped[str] = mapped_column(String(2048))
+    content_hash: Mapped[str] = mapped_column(HASH)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class Offer(Base):
+    __tablename__ = "offers"
+
+    id: Mapped[str] = mapped_column(String(600), primary_key=True)
+    product_urn: Mapped[str] = mapped_column(
+        ForeignKey("products.urn", ondelete="CASCADE"), index=True
+    )
+    price: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    price_currency: Mapped[str | None] = mapped_column(String(8))
+    availability: Mapped[str | None] = mapped_column(String(256))
+    inventory_level: Mapped[int | None] = mapped_column(Integer)
+    price_valid_until: Mapped[datetime | None]
+    price_specification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class FeedShard(Base):
+    """Bookkeeping for change detection: the content hash of each shard last ingested."""
+
+    __tablename__ = "feed_shards"
+
+    ingestor: Mapped[str] = mapped_column(String(128), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    organization_urn: Mapped[str] = mapped_column(URN)
+    content_hash: Mapped[str] = mapped_column(HASH)
+    # Hash of the organization's registry entry when the shard was ingested: brand resolution
+    # depends on it, so a registry change makes an unchanged shard worth re-reading.
+    registry_hash: Mapped[str] = mapped_column(HASH)
+    item_count: Mapped[int] = mapped_column(Integer)
+    ingested_at: Mapped[datetime]
