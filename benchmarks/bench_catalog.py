@@ -35,16 +35,14 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from feedgen import generate_catalog, mutate_shards  # noqa: E402
+from feedgen import generate_catalog, mutate_shards
 
-from lexi_pipelines.catalog.config import load_ingestion_config  # noqa: E402
-from lexi_pipelines.catalog.feed import list_shards, parse_shards  # noqa: E402
-from lexi_pipelines.catalog.feed import feed_index_locations, ingest_feed  # noqa: E402
-from lexi_pipelines.catalog.registry import content_hash, ingest_registry  # noqa: E402
-from lexi_pipelines.catalog.sources import SourceReader  # noqa: E402
-from lexi_pipelines.db.engine import ensure_schema, make_engine  # noqa: E402
-from lexi_pipelines.db.models import Brand, Category, Offer, Organization  # noqa: E402
-from lexi_pipelines.db.models import Product, ProductGroup  # noqa: E402
+from lexi_pipelines.catalog.config import load_ingestion_config
+from lexi_pipelines.catalog.feed import feed_index_locations, ingest_feed, list_shards, parse_shards
+from lexi_pipelines.catalog.registry import content_hash, ingest_registry
+from lexi_pipelines.catalog.sources import SourceReader
+from lexi_pipelines.db.engine import ensure_schema, make_engine
+from lexi_pipelines.db.models import Brand, Category, Offer, Organization, Product, ProductGroup
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -77,8 +75,11 @@ def orm_baseline(url: str, catalog_root: Path, limit: int) -> tuple[int, float]:
             ingestor, reader, feed_index_locations(ingestor, orgs), {o[0] for o in orgs}
         )
         documents = [reader.fetch(s.location) for s in shards]
-    items = [(s, item) for s, parsed in zip(shards, parse_shards(documents), strict=True)
-             for item in parsed]
+    items = [
+        (s, item)
+        for s, parsed in zip(shards, parse_shards(documents), strict=True)
+        for item in parsed
+    ]
     now = datetime.now(UTC)
     written = 0
     started = time.perf_counter()
@@ -91,33 +92,62 @@ def orm_baseline(url: str, catalog_root: Path, limit: int) -> tuple[int, float]:
             if item.category_path:
                 category_id = item.category_path.lower()
                 if session.get(Category, category_id) is None:
-                    session.add(Category(id=category_id, name=item.category_path,
-                                         path=item.category_path, created_at=now))
+                    session.add(
+                        Category(
+                            id=category_id,
+                            name=item.category_path,
+                            path=item.category_path,
+                            created_at=now,
+                        )
+                    )
             common = dict(
-                urn=item.urn, ingestor=ingestor.name, organization_urn=shard.organization_urn,
-                brand_urn=brands.get((item.brand_name or "").lower()), category_id=category_id,
-                name=item.name, description=item.description, url=item.url, media=item.media,
-                shard_url=shard.location, created_at=now, updated_at=now,
+                urn=item.urn,
+                ingestor=ingestor.name,
+                organization_urn=shard.organization_urn,
+                brand_urn=brands.get((item.brand_name or "").lower()),
+                category_id=category_id,
+                name=item.name,
+                description=item.description,
+                url=item.url,
+                media=item.media,
+                shard_url=shard.location,
+                created_at=now,
+                updated_at=now,
             )
             if item.kind == "ProductGroup":
-                session.merge(ProductGroup(**common, group_code=item.group_code,
-                                           varies_by=item.varies_by,
-                                           content_hash=content_hash(item.urn)))
+                session.merge(
+                    ProductGroup(
+                        **common,
+                        group_code=item.group_code,
+                        varies_by=item.varies_by,
+                        content_hash=content_hash(item.urn),
+                    )
+                )
                 session.flush()
                 continue
-            session.merge(Product(
-                **common, sku=item.sku, image=item.image, variant_of=item.variant_of,
-                additional_properties=item.additional_properties,
-                content_hash=content_hash(item.urn),
-            ))
+            session.merge(
+                Product(
+                    **common,
+                    sku=item.sku,
+                    image=item.image,
+                    variant_of=item.variant_of,
+                    additional_properties=item.additional_properties,
+                    content_hash=content_hash(item.urn),
+                )
+            )
             for n, offer in enumerate(item.offers):
-                session.merge(Offer(
-                    id=f"{item.urn}#offer-{n}", product_urn=item.urn, price=offer.price,
-                    price_currency=offer.price_currency, availability=offer.availability,
-                    inventory_level=offer.inventory_level,
-                    price_valid_until=offer.price_valid_until,
-                    price_specification=offer.price_specification,
-                ))
+                session.merge(
+                    Offer(
+                        id=f"{item.urn}#offer-{n}",
+                        product_urn=item.urn,
+                        price=offer.price,
+                        price_currency=offer.price_currency,
+                        availability=offer.availability,
+                        inventory_level=offer.inventory_level,
+                        price_valid_until=offer.price_valid_until,
+                        price_specification=offer.price_specification,
+                    )
+                )
             session.flush()
             written += 1
         session.commit()
@@ -129,17 +159,26 @@ def orm_baseline(url: str, catalog_root: Path, limit: int) -> tuple[int, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="products in the feed")
-    parser.add_argument("--baseline-n", type=int, default=20_000,
-                        help="products written by the per-item ORM baseline")
-    parser.add_argument("--url", default=os.environ.get("LEXI_BENCH_ADMIN_URL", DEFAULT_ADMIN_URL),
-                        help="admin URL of a PostgreSQL server (scratch databases are created)")
+    parser.add_argument(
+        "--baseline-n",
+        type=int,
+        default=20_000,
+        help="products written by the per-item ORM baseline",
+    )
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("LEXI_BENCH_ADMIN_URL", DEFAULT_ADMIN_URL),
+        help="admin URL of a PostgreSQL server (scratch databases are created)",
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="lexi-bench-") as tmp:
         started = time.perf_counter()
         catalog = generate_catalog(Path(tmp), args.n)
-        print(f"generated {catalog.n_products:,} products + {catalog.n_groups:,} groups in "
-              f"{len(catalog.shard_paths)} shards ({time.perf_counter() - started:.1f}s)")
+        print(
+            f"generated {catalog.n_products:,} products + {catalog.n_groups:,} groups in "
+            f"{len(catalog.shard_paths)} shards ({time.perf_counter() - started:.1f}s)"
+        )
         ingestor = load_ingestion_config(catalog.ingestion_yaml).ingestors[0]
 
         with scratch_database(args.url, "lexi_bench") as url:
@@ -161,8 +200,11 @@ def main(argv: list[str] | None = None) -> int:
                 stored = conn.scalar(select(func.count()).select_from(Product))
                 offers = conn.scalar(select(func.count()).select_from(Offer))
             engine.dispose()
-        print(f"first {first_s:.2f}s, unchanged {again_s:.3f}s, partial {partial_s:.2f}s; "
-              "running the ORM baseline...", flush=True)
+        print(
+            f"first {first_s:.2f}s, unchanged {again_s:.3f}s, partial {partial_s:.2f}s; "
+            "running the ORM baseline...",
+            flush=True,
+        )
 
         with scratch_database(args.url, "lexi_bench_orm") as url:
             base_n, base_s = orm_baseline(url, Path(tmp), args.baseline_n)
@@ -170,15 +212,23 @@ def main(argv: list[str] | None = None) -> int:
     first_rate = first.products_written / first_s
     base_rate = base_n / base_s
     print(f"\nPostgreSQL, {os.cpu_count()} cores")
-    print(f"first ingest            : {first.products_written:,} products, {offers:,} offers, "
-          f"{first.groups_inserted:,} groups in {first_s:.2f}s = {first_rate:,.0f} products/s")
-    print(f"unchanged re-ingest     : {again_s:.3f}s ({again.shards_skipped}/{again.shards_total}"
-          f" shards skipped, {again.products_written} rows written) = "
-          f"{first_s / again_s:,.0f}x faster than first ingest")
-    print(f"10% shards changed      : {touched} shards, {partial.products_updated:,} products "
-          f"updated in {partial_s:.2f}s")
-    print(f"per-item ORM baseline   : {base_n:,} products in {base_s:.2f}s = "
-          f"{base_rate:,.0f} products/s")
+    print(
+        f"first ingest            : {first.products_written:,} products, {offers:,} offers, "
+        f"{first.groups_inserted:,} groups in {first_s:.2f}s = {first_rate:,.0f} products/s"
+    )
+    print(
+        f"unchanged re-ingest     : {again_s:.3f}s ({again.shards_skipped}/{again.shards_total}"
+        f" shards skipped, {again.products_written} rows written) = "
+        f"{first_s / again_s:,.0f}x faster than first ingest"
+    )
+    print(
+        f"10% shards changed      : {touched} shards, {partial.products_updated:,} products "
+        f"updated in {partial_s:.2f}s"
+    )
+    print(
+        f"per-item ORM baseline   : {base_n:,} products in {base_s:.2f}s = "
+        f"{base_rate:,.0f} products/s"
+    )
     print(f"ratio set-based / ORM   : {first_rate / base_rate:,.1f}x")
     assert stored == first.products_written, (stored, first.products_written)
     return 0

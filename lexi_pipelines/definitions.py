@@ -1,6 +1,5 @@
 """The code location: every domain's definitions merged, plus shared resources."""
 
-
 import dagster as dg
 
 from lexi_pipelines.catalog.definitions import defs as catalog_defs

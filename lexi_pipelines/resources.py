@@ -1,6 +1,5 @@
 """Resources of the code location, configured from the environment."""
 
-
 import os
 from typing import Any
 

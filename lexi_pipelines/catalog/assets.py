@@ -1,6 +1,5 @@
 """Catalog assets: the brand registry and the product feed of each ingestor."""
 
-
 from dataclasses import asdict
 from typing import Any
 
@@ -11,8 +10,8 @@ from lexi_pipelines.catalog.feed import ingest_feed
 from lexi_pipelines.catalog.partitions import ingestor_partitions
 from lexi_pipelines.catalog.registry import ingest_registry
 from lexi_pipelines.catalog.resources import CatalogSourceResource
-from lexi_pipelines.common.markdown import markdown_table
 from lexi_pipelines.common.failures import TRANSIENT_RETRY, permanent_failures
+from lexi_pipelines.common.markdown import markdown_table
 from lexi_pipelines.common.resources import DatabaseResource
 
 BRAND_REGISTRY = dg.AssetKey(["catalog", "brand_registry"])

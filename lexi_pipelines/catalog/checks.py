@@ -1,6 +1,5 @@
 """Asset checks on what the catalog assets stored for one ingestor partition."""
 
-
 import dagster as dg
 from sqlalchemy import and_, func, or_, select
 
@@ -9,7 +8,7 @@ from lexi_pipelines.catalog.partitions import ingestor_partitions
 from lexi_pipelines.catalog.resources import CatalogSourceResource
 from lexi_pipelines.common.markdown import markdown_table
 from lexi_pipelines.common.resources import DatabaseResource
-from lexi_pipelines.db.models import Offer, Organization, Product
+from lexi_pipelines.db.models import Offer, Organization, Product, table_of
 
 
 @dg.asset_check(
@@ -24,7 +23,7 @@ def registry_organizations_have_feeds(
     catalog_sources: CatalogSourceResource,
 ) -> dg.AssetCheckResult:
     ingestor = catalog_sources.ingestor(context.partition_key)
-    orgs = Organization.__table__
+    orgs = table_of(Organization)
     with database.begin() as conn:
         rows = conn.execute(
             select(orgs.c.urn, orgs.c.feed_url).where(
@@ -58,7 +57,7 @@ def registry_organizations_have_feeds(
 def product_offers_are_valid(
     context: dg.AssetCheckExecutionContext, database: DatabaseResource
 ) -> dg.AssetCheckResult:
-    products, offers = Product.__table__, Offer.__table__
+    products, offers = table_of(Product), table_of(Offer)
     bad_offer = or_(
         offers.c.price < 0,
         offers.c.price_currency.is_(None),
@@ -87,15 +86,18 @@ def product_offers_are_valid(
 def product_links_resolved(
     context: dg.AssetCheckExecutionContext, database: DatabaseResource
 ) -> dg.AssetCheckResult:
-    products = Product.__table__
+    products = table_of(Product)
     live = and_(products.c.ingestor == context.partition_key, products.c.deleted_at.is_(None))
     with database.begin() as conn:
         total = conn.scalar(select(func.count()).where(live)) or 0
-        unlinked = conn.scalar(
-            select(func.count()).where(
-                live, products.c.variant_of.is_not(None), products.c.product_group_urn.is_(None)
+        unlinked = (
+            conn.scalar(
+                select(func.count()).where(
+                    live, products.c.variant_of.is_not(None), products.c.product_group_urn.is_(None)
+                )
             )
-        ) or 0
+            or 0
+        )
         brandless = conn.scalar(select(func.count()).where(live, products.c.brand_urn.is_(None)))
     return dg.AssetCheckResult(
         passed=unlinked == 0 and not brandless,

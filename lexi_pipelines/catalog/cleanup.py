@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, exists, select
 
-from lexi_pipelines.db.models import Category, Offer, OrganizationCategory, Product, ProductGroup
+from lexi_pipelines.db.models import (
+    Category,
+    Offer,
+    OrganizationCategory,
+    Product,
+    ProductGroup,
+    table_of,
+)
 
 
 @dataclass(frozen=True)
@@ -23,7 +30,7 @@ def purge_deleted(
     engine: Engine, retention: timedelta, *, now: datetime | None = None
 ) -> CleanupResult:
     cutoff = (now or datetime.now(UTC)) - retention
-    products, groups, offers = Product.__table__, ProductGroup.__table__, Offer.__table__
+    products, groups, offers = table_of(Product), table_of(ProductGroup), table_of(Offer)
     with engine.begin() as conn:
         doomed = select(products.c.urn).where(products.c.deleted_at < cutoff)
         offers_purged = conn.execute(delete(offers).where(offers.c.product_urn.in_(doomed)))
@@ -50,10 +57,10 @@ def _purge_orphan_categories(engine: Engine, conn: object) -> int:
     from sqlalchemy import Connection
 
     assert isinstance(conn, Connection)
-    categories = Category.__table__
+    categories = table_of(Category)
     child = categories.alias("child")
-    products, groups = Product.__table__, ProductGroup.__table__
-    links = OrganizationCategory.__table__
+    products, groups = table_of(Product), table_of(ProductGroup)
+    links = table_of(OrganizationCategory)
     orphan = (
         ~exists().where(products.c.category_id == categories.c.id)
         & ~exists().where(groups.c.category_id == categories.c.id)

@@ -82,9 +82,7 @@ def load_ingestion_config(path: Path) -> IngestionConfig:
     return IngestionConfig(path=path, ingestors=tuple(ingestors))
 
 
-def _parse_entry(
-    path: Path, index: int, entry: Any, problems: list[str]
-) -> IngestorConfig | None:
+def _parse_entry(path: Path, index: int, entry: Any, problems: list[str]) -> IngestorConfig | None:
     where = f"ingestion[{index}]"
     if not isinstance(entry, dict):
         problems.append(f"{where}: expected a mapping, got {type(entry).__name__}")
@@ -106,8 +104,10 @@ def _parse_entry(
         )
 
     schedule = entry.get("schedule")
-    if not isinstance(schedule, str) or len(schedule.split()) != 5 or not croniter.is_valid(
-        schedule
+    if (
+        not isinstance(schedule, str)
+        or len(schedule.split()) != 5
+        or not croniter.is_valid(schedule)
     ):
         problems.append(f"{where}: schedule {schedule!r} is not a 5-field cron expression")
 
@@ -139,6 +139,7 @@ def _parse_entry(
     if len(problems) > start:
         return None
     assert isinstance(registry, str) and isinstance(schedule, str)
+    assert source_type in ("local", "http", "cmp")
     return IngestorConfig(
         name=name,
         source_type=source_type,

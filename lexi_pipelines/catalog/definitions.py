@@ -1,6 +1,5 @@
 """Everything the catalog domain contributes to the code location."""
 
-
 import dagster as dg
 
 from lexi_pipelines.catalog import assets, checks

@@ -8,6 +8,8 @@ are skipped, which makes re-ingesting an unchanged feed nearly free.
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
 import os
 import time
 from collections.abc import Iterable
@@ -17,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Table, select
 
 from lexi_pipelines.catalog.config import IngestorConfig
 from lexi_pipelines.catalog.errors import CatalogInputError
@@ -28,12 +30,7 @@ from lexi_pipelines.catalog.parsing import (
     parse_feed_index,
     parse_shard,
 )
-from lexi_pipelines.catalog.registry import (
-    category_rows,
-    content_hash,
-    name_key,
-    synthetic_brand_urn,
-)
+from lexi_pipelines.catalog.registry import category_rows, name_key, synthetic_brand_urn
 from lexi_pipelines.catalog.sources import (
     Document,
     SourceReader,
@@ -42,7 +39,14 @@ from lexi_pipelines.catalog.sources import (
     parent_location,
     resolve_location,
 )
-from lexi_pipelines.db.bulk import bulk_insert, bulk_upsert, delete_by_keys, update_by_keys
+from lexi_pipelines.common.memory import paused_gc
+from lexi_pipelines.db.bulk import (
+    bulk_insert,
+    bulk_upsert,
+    delete_by_keys,
+    existing_keys,
+    update_by_keys,
+)
 from lexi_pipelines.db.models import (
     Brand,
     Category,
@@ -51,6 +55,7 @@ from lexi_pipelines.db.models import (
     Organization,
     Product,
     ProductGroup,
+    table_of,
 )
 
 FEED_ONLY_REGISTRY_HASH = "feed-only"
@@ -107,8 +112,9 @@ def strip_query(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
-def feed_index_locations(ingestor: IngestorConfig, organizations: Iterable[tuple[str, str | None]]
-                         ) -> list[tuple[str | None, str]]:
+def feed_index_locations(
+    ingestor: IngestorConfig, organizations: Iterable[tuple[str, str | None]]
+) -> list[tuple[str | None, str]]:
     """(organization hint, index location) pairs; ``cmp`` takes them from the registry."""
     if ingestor.source_type != "cmp":
         assert ingestor.feed_path is not None
@@ -183,17 +189,25 @@ def fetch_all(reader: SourceReader, locations: list[str]) -> list[Document]:
 
 
 def parse_shards(documents: list[Document]) -> list[list[ParsedItem]]:
+    """Parse shards, on every core when there is enough work to pay for the processes."""
     total = sum(len(d.content) for d in documents)
     workers = min(os.cpu_count() or 1, len(documents))
     if workers > 1 and total >= PARALLEL_PARSE_MIN_BYTES:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(parse_shard, documents))
-    return [parse_shard(d) for d in documents]
+        # forkserver: forking a run process that holds threads and sockets is unsafe.
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            return list(pool.map(parse_shard_without_gc, documents))
+    return [parse_shard_without_gc(d) for d in documents]
+
+
+def parse_shard_without_gc(document: Document) -> list[ParsedItem]:
+    with paused_gc():
+        return parse_shard(document)
 
 
 def _load_registry_state(conn: Connection, ingestor: str) -> _RegistryState:
-    orgs = Organization.__table__
-    brands = Brand.__table__
+    orgs = table_of(Organization)
+    brands = table_of(Brand)
     organizations = {
         urn: (digest, feed_url)
         for urn, digest, feed_url in conn.execute(
@@ -204,7 +218,9 @@ def _load_registry_state(conn: Connection, ingestor: str) -> _RegistryState:
     }
     brands_by_urn: set[str] = set()
     brands_by_name: dict[tuple[str, str], str] = {}
-    for urn, org, key in conn.execute(select(brands.c.urn, brands.c.organization_urn, brands.c.name_key)):
+    for urn, org, key in conn.execute(
+        select(brands.c.urn, brands.c.organization_urn, brands.c.name_key)
+    ):
         brands_by_urn.add(urn)
         brands_by_name.setdefault((org, key), urn)
     return _RegistryState(organizations, brands_by_urn, brands_by_name)
@@ -238,7 +254,7 @@ def ingest_feed(
     )
     result.shards_total = len(shards)
     documents = fetch_all(reader, [s.location for s in shards])
-    with engine.begin() as conn:
+    with engine.begin() as conn, paused_gc():
         _ingest_documents(conn, ingestor, state, shards, documents, new_orgs, now, result)
     result.duration_s = time.perf_counter() - started
     return result
@@ -254,7 +270,7 @@ def _ingest_documents(
     now: datetime,
     result: FeedResult,
 ) -> None:
-    shard_table = FeedShard.__table__
+    shard_table = table_of(FeedShard)
     stored_shards = {
         url: (digest, registry_digest, count)
         for url, digest, registry_digest, count in conn.execute(
@@ -316,8 +332,9 @@ def _ingest_documents(
         )
 
 
-def _check_duplicates(changed: list[tuple[ShardRef, Document]], parsed: list[list[ParsedItem]]
-                      ) -> None:
+def _check_duplicates(
+    changed: list[tuple[ShardRef, Document]], parsed: list[list[ParsedItem]]
+) -> None:
     seen: dict[str, str] = {}
     for (shard, _), items in zip(changed, parsed, strict=True):
         for item in items:
@@ -330,6 +347,36 @@ def _check_duplicates(changed: list[tuple[ShardRef, Document]], parsed: list[lis
                     item=item.where,
                     field="item.@id",
                 )
+
+
+def _insert_or_upsert(
+    conn: Connection,
+    table: Table,
+    new_rows: list[dict[str, Any]],
+    changed_rows: list[dict[str, Any]],
+) -> list[str]:
+    """Write rows new to this ingestor with a plain bulk insert, the rest with an upsert.
+
+    A "new" key may still exist under another ingestor (two feeds claiming one @id): those
+    are taken over by the upsert path. Returns the keys that existed before.
+    """
+    key = table.primary_key.columns.values()[0].name
+    taken_over = existing_keys(conn, table, key, [row[key] for row in new_rows])
+    if taken_over:
+        changed_rows = changed_rows + [row for row in new_rows if row[key] in taken_over]
+        new_rows = [row for row in new_rows if row[key] not in taken_over]
+    bulk_insert(conn, table, new_rows)
+    bulk_upsert(conn, table, changed_rows)
+    return [row[key] for row in changed_rows]
+
+
+def _row_digest(item_digest: str, row: dict[str, Any]) -> str:
+    """The item's own digest plus what ingestion resolved around it (brand, group, shard)."""
+    resolved = "|".join(
+        str(row.get(k) or "")
+        for k in ("organization_urn", "brand_urn", "category_id", "product_group_urn", "shard_url")
+    )
+    return hashlib.sha256(f"{item_digest}|{resolved}".encode()).hexdigest()
 
 
 class _RowBuilder:
@@ -352,15 +399,17 @@ class _RowBuilder:
         self.brand_rows: dict[str, dict[str, Any]] = {}
         self.categories: dict[str, dict[str, Any]] = {}
         self.category_ids: dict[str, str] = {}
-        self.groups: dict[str, dict[str, Any]] = {}
+        self.groups: dict[str, tuple[dict[str, Any], str]] = {}
         self.products: list[tuple[dict[str, Any], list[dict[str, Any]], ParsedItem, str]] = []
         self.pending_links: list[tuple[dict[str, Any], ParsedItem, str]] = []
-        products, groups = Product.__table__, ProductGroup.__table__
+        products, groups = table_of(Product), table_of(ProductGroup)
         self.stored_products = {
             urn: (digest, shard, deleted is None)
             for urn, digest, shard, deleted in conn.execute(
                 select(
-                    products.c.urn, products.c.content_hash, products.c.shard_url,
+                    products.c.urn,
+                    products.c.content_hash,
+                    products.c.shard_url,
                     products.c.deleted_at,
                 ).where(products.c.ingestor == ingestor)
             )
@@ -369,7 +418,10 @@ class _RowBuilder:
         self.group_urn_by_url: dict[str, str] = {}
         for urn, digest, shard, deleted, url in conn.execute(
             select(
-                groups.c.urn, groups.c.content_hash, groups.c.shard_url, groups.c.deleted_at,
+                groups.c.urn,
+                groups.c.content_hash,
+                groups.c.shard_url,
+                groups.c.deleted_at,
                 groups.c.url,
             ).where(groups.c.ingestor == ingestor)
         ):
@@ -462,7 +514,7 @@ class _RowBuilder:
             }
             if item.kind == PRODUCT_GROUP:
                 row = {**common, "group_code": item.group_code, "varies_by": item.varies_by}
-                self.groups[item.urn] = row
+                self.groups[item.urn] = (row, item.digest)
                 if item.url:
                     self.group_urn_by_url[strip_query(item.url)] = item.urn
                 continue
@@ -498,8 +550,7 @@ class _RowBuilder:
             if stored and stored[2] and stored[1] not in rewritten:
                 raise CatalogInputError(
                     location,
-                    f"duplicate @id {row['urn']} in one feed (also in unchanged shard "
-                    f"{stored[1]})",
+                    f"duplicate @id {row['urn']} in one feed (also in unchanged shard {stored[1]})",
                     item=item.where,
                     field="item.@id",
                 )
@@ -528,33 +579,34 @@ class _RowBuilder:
     def write(self, rewritten: set[str]) -> None:
         self._link_variants()
         now, result = self.now, self.result
-        group_rows = []
-        for urn, row in self.groups.items():
-            row["content_hash"] = content_hash(row)
+        new_groups, changed_groups = [], []
+        for urn, (row, digest) in self.groups.items():
+            row["content_hash"] = _row_digest(digest, row)
             stored = self.stored_groups.get(urn)
+            full_row = {**row, "created_at": now, "updated_at": now, "deleted_at": None}
             if stored is None:
                 result.groups_inserted += 1
+                new_groups.append(full_row)
             elif stored[0] != row["content_hash"] or not stored[2]:
                 result.groups_updated += 1
+                changed_groups.append(full_row)
             else:
                 result.groups_unchanged += 1
-                continue
-            group_rows.append({**row, "created_at": now, "updated_at": now, "deleted_at": None})
 
-        product_rows, offer_rows, replaced_offers = [], [], []
-        for row, offers, _, _ in self.products:
-            row["content_hash"] = content_hash([row, offers])
+        new_products, changed_products, offer_rows = [], [], []
+        for row, offers, item, _ in self.products:
+            row["content_hash"] = _row_digest(item.digest, row)
             stored = self.stored_products.get(row["urn"])
+            full_row = {**row, "created_at": now, "updated_at": now, "deleted_at": None}
             if stored is None:
                 result.products_inserted += 1
+                new_products.append(full_row)
             elif stored[0] != row["content_hash"] or not stored[2]:
                 result.products_updated += 1
+                changed_products.append(full_row)
             else:
                 result.products_unchanged += 1
                 continue
-            # Also for "new" rows: another ingestor may have held this @id and its offers.
-            replaced_offers.append(row["urn"])
-            product_rows.append({**row, "created_at": now, "updated_at": now, "deleted_at": None})
             offer_rows.extend(offers)
 
         seen_products = {row["urn"] for row, _, _, _ in self.products}
@@ -570,25 +622,27 @@ class _RowBuilder:
         ]
 
         conn = self.conn
-        bulk_upsert(conn, Organization.__table__, self.org_rows, update=False)
-        bulk_upsert(conn, Brand.__table__, list(self.brand_rows.values()), update=False)
-        bulk_upsert(conn, Category.__table__, list(self.categories.values()), update=False)
-        bulk_upsert(conn, ProductGroup.__table__, group_rows)
-        bulk_upsert(conn, Product.__table__, product_rows)
-        delete_by_keys(conn, Offer.__table__, "product_urn", replaced_offers)
-        result.offers_written = bulk_insert(conn, Offer.__table__, offer_rows)
+        bulk_upsert(conn, table_of(Organization), self.org_rows, update=False)
+        bulk_upsert(conn, table_of(Brand), list(self.brand_rows.values()), update=False)
+        bulk_upsert(conn, table_of(Category), list(self.categories.values()), update=False)
+        _insert_or_upsert(conn, table_of(ProductGroup), new_groups, changed_groups)
+        replaced = _insert_or_upsert(conn, table_of(Product), new_products, changed_products)
+        delete_by_keys(conn, table_of(Offer), "product_urn", replaced)
+        result.offers_written = bulk_insert(conn, table_of(Offer), offer_rows)
         soft_delete = {"deleted_at": now, "updated_at": now}
         result.products_soft_deleted = update_by_keys(
-            conn, Product.__table__, "urn", gone_products, soft_delete
+            conn, table_of(Product), "urn", gone_products, soft_delete
         )
         result.groups_soft_deleted = update_by_keys(
-            conn, ProductGroup.__table__, "urn", gone_groups, soft_delete
+            conn, table_of(ProductGroup), "urn", gone_groups, soft_delete
         )
         result.preview = [
             {
                 "sku": row["sku"] or "",
                 "name": row["name"],
-                "price": f"{offers[0]['price']} {offers[0]['price_currency'] or ''}" if offers else "",
+                "price": f"{offers[0]['price']} {offers[0]['price_currency'] or ''}"
+                if offers
+                else "",
                 "brand": row["brand_urn"] or "",
                 "group": row["product_group_urn"] or "",
             }

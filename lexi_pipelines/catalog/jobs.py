@@ -1,6 +1,5 @@
 """Catalog jobs: partitioned ingestion and the daily cleanup."""
 
-
 import dagster as dg
 from pydantic import Field
 

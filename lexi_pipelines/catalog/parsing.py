@@ -7,10 +7,12 @@ Pure functions over bytes. They normalize what real feeds get wrong (list or pre
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -48,19 +50,21 @@ class FeedIndex:
     shard_urls: list[str]
 
 
-@dataclass(slots=True)
-class ParsedOffer:
+class ParsedOffer(NamedTuple):
     price: Decimal
     price_currency: str | None
     availability: str | None
     inventory_level: int | None
     price_valid_until: datetime | None
-    price_specification: dict[str, Any] | None
+    price_specification: str | None  # JSON text
 
 
-@dataclass(slots=True)
-class ParsedItem:
-    """A ``Product`` or ``ProductGroup`` as found in a shard, before any linking."""
+class ParsedItem(NamedTuple):
+    """A ``Product`` or ``ProductGroup`` as found in a shard, before any linking.
+
+    Nested JSON (media, properties) is kept as serialized text: the rows go to the database
+    as such, and plain strings cross process boundaries far cheaper than nested objects.
+    """
 
     kind: str
     urn: str
@@ -71,16 +75,18 @@ class ParsedItem:
     brand_name: str | None
     brand_urn: str | None
     category_path: str | None
-    media: list[Any]
+    media: str
     # Product only
-    sku: str | None = None
-    image: str | None = None
-    variant_of: str | None = None
-    additional_properties: list[Any] = field(default_factory=list)
-    offers: list[ParsedOffer] = field(default_factory=list)
+    sku: str | None
+    image: str | None
+    variant_of: str | None
+    additional_properties: str
+    offers: tuple[ParsedOffer, ...]
     # ProductGroup only
-    group_code: str | None = None
-    varies_by: list[Any] = field(default_factory=list)
+    group_code: str | None
+    varies_by: str
+    # sha256 of the normalized content: equal digests mean nothing worth writing changed.
+    digest: str
 
 
 def load_json(doc: Document) -> Any:
@@ -97,6 +103,8 @@ def load_json(doc: Document) -> Any:
 
 def type_names(value: Any) -> list[str]:
     """``"schema:Product"``, ``["Product"]`` and ``"https://schema.org/Product"`` -> Product."""
+    if type(value) is str and value.isalpha():
+        return [value]
     values = value if isinstance(value, list) else [value]
     names = []
     for entry in values:
@@ -110,6 +118,9 @@ def has_type(node: Any, expected: str) -> bool:
 
 
 def _text(value: Any) -> str | None:
+    if type(value) is str:
+        value = value.strip()
+        return value or None
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -170,7 +181,9 @@ def parse_registry(doc: Document) -> list[RegistryOrganization]:
             )
         name = _text(node.get("name"))
         if name is None:
-            raise CatalogInputError(doc.location, "missing required field", item=where, field="name")
+            raise CatalogInputError(
+                doc.location, "missing required field", item=where, field="name"
+            )
         where = f"organization {index} ({name})"
         urn = _property_id(node.get("identifier"), "cmp:orgId") or _text(node.get("cmp:orgId"))
         if urn is None:
@@ -277,21 +290,27 @@ def parse_shard(doc: Document) -> list[ParsedItem]:
 
 
 def _parse_element(location: str, index: int, element: Any) -> ParsedItem:
+    # Hot path (one call per product): plain dict access, no per-field helpers where the
+    # common well-formed case can be decided inline.
     where = f"item {index}"
-    if not isinstance(element, dict):
+    if type(element) is not dict:
         raise CatalogInputError(location, "expected a ListItem object", item=where)
-    node = element.get("item", element) if has_type(element, "ListItem") else element
-    if not isinstance(node, dict):
+    node = element.get("item", element) if "item" in element else element
+    if type(node) is not dict:
         raise CatalogInputError(location, "expected an object", item=where, field="item")
-    types = type_names(node.get("@type"))
-    kind = PRODUCT if PRODUCT in types else PRODUCT_GROUP if PRODUCT_GROUP in types else None
-    if kind is None:
-        raise CatalogInputError(
-            location,
-            f"expected 'Product' or 'ProductGroup', got {node.get('@type')!r}",
-            item=where,
-            field="item.@type",
-        )
+    raw_type = node.get("@type")
+    if raw_type in (PRODUCT, PRODUCT_GROUP):
+        kind = raw_type
+    else:
+        types = type_names(raw_type)
+        kind = PRODUCT if PRODUCT in types else PRODUCT_GROUP if PRODUCT_GROUP in types else ""
+        if not kind:
+            raise CatalogInputError(
+                location,
+                f"expected 'Product' or 'ProductGroup', got {raw_type!r}",
+                item=where,
+                field="item.@type",
+            )
     urn = _text(node.get("@id"))
     if urn is None:
         raise CatalogInputError(location, "missing required field", item=where, field="item.@id")
@@ -300,89 +319,195 @@ def _parse_element(location: str, index: int, element: Any) -> ParsedItem:
     if name is None:
         raise CatalogInputError(location, "missing required field", item=where, field="item.name")
     brand = node.get("brand")
-    if isinstance(brand, list):
+    if type(brand) is list:
         brand = brand[0] if brand else None
-    brand_name = _text(brand.get("name")) if isinstance(brand, dict) else _text(brand)
     brand_urn = None
-    if isinstance(brand, dict):
-        brand_urn = _property_id(brand.get("identifier"), "cmp:brandId") or _text(brand.get("@id"))
+    if type(brand) is dict:
+        brand_name = _text(brand.get("name"))
+        if "identifier" in brand or "@id" in brand:
+            brand_urn = _property_id(brand.get("identifier"), "cmp:brandId") or _text(
+                brand.get("@id")
+            )
+            if brand_urn and not brand_urn.startswith("urn:"):
+                brand_urn = None
+    else:
+        brand_name = _text(brand)
     category = node.get("category")
-    if isinstance(category, list):
+    if type(category) is list:
         category = " > ".join(c for c in (_text(v) for v in category) if c)
-    item = ParsedItem(
-        kind=kind,
-        urn=urn,
-        where=where,
-        name=name,
-        description=_text(node.get("description")),
-        url=_text(node.get("url")),
-        brand_name=brand_name,
-        brand_urn=brand_urn if brand_urn and brand_urn.startswith("urn:") else None,
-        category_path=_text(category),
-        media=_as_list(node.get("@cmp:media") or node.get("cmp:media")),
-    )
+    media = _json_text(node.get("@cmp:media") or node.get("cmp:media"))
+    description = _text(node.get("description"))
+    url = _text(node.get("url"))
+    category_path = _text(category)
     if kind == PRODUCT_GROUP:
-        item.group_code = _text(node.get("productGroupID"))
-        item.varies_by = [v for v in (_text(x) for x in _as_list(node.get("variesBy"))) if v]
-        return item
-    item.sku = _text(node.get("sku"))
-    item.image = _url_of(node.get("image"))
+        group_code = _text(node.get("productGroupID"))
+        varies_by = _json_text([v for v in (_text(x) for x in _as_list(node.get("variesBy"))) if v])
+        digest_input: tuple[Any, ...] = (
+            kind,
+            urn,
+            name,
+            description,
+            url,
+            brand_name,
+            brand_urn,
+            category_path,
+            media,
+            group_code,
+            varies_by,
+        )
+        return ParsedItem(
+            kind,
+            urn,
+            where,
+            name,
+            description,
+            url,
+            brand_name,
+            brand_urn,
+            category_path,
+            media,
+            None,
+            None,
+            None,
+            "[]",
+            (),
+            group_code,
+            varies_by,
+            _digest(digest_input),
+        )
     variant = node.get("isVariantOf")
-    item.variant_of = _text(variant.get("@id")) if isinstance(variant, dict) else _text(variant)
-    item.additional_properties = _as_list(node.get("additionalProperty"))
-    item.offers = [
-        _parse_offer(location, where, f"item.offers[{o_index}]", offer)
-        for o_index, offer in enumerate(_as_list(node.get("offers")))
-    ]
-    return item
+    variant_of = _text(variant.get("@id")) if type(variant) is dict else _text(variant)
+    sku = _text(node.get("sku"))
+    image = _url_of(node.get("image"))
+    properties = _json_text(node.get("additionalProperty"))
+    raw_offers = node.get("offers")
+    offers: tuple[ParsedOffer, ...] = ()
+    if raw_offers is not None:
+        offers = tuple(
+            _parse_offer(location, where, f"item.offers[{o_index}]", offer)
+            for o_index, offer in enumerate(_as_list(raw_offers))
+        )
+    digest_input = (
+        kind,
+        urn,
+        name,
+        description,
+        url,
+        brand_name,
+        brand_urn,
+        category_path,
+        media,
+        sku,
+        image,
+        variant_of,
+        properties,
+        [(str(o.price), *o[1:4], str(o.price_valid_until), o.price_specification) for o in offers],
+    )
+    return ParsedItem(
+        kind,
+        urn,
+        where,
+        name,
+        description,
+        url,
+        brand_name,
+        brand_urn,
+        category_path,
+        media,
+        sku,
+        image,
+        variant_of,
+        properties,
+        offers,
+        None,
+        "[]",
+        _digest(digest_input),
+    )
+
+
+def _digest(values: tuple[Any, ...]) -> str:
+    return hashlib.sha256(orjson.dumps(values)).hexdigest()
+
+
+def _json_text(value: Any) -> str:
+    if value is None:
+        return "[]"
+    return orjson.dumps(value if type(value) is list else [value]).decode()
 
 
 def _parse_offer(location: str, where: str, path: str, node: Any) -> ParsedOffer:
-    if not isinstance(node, dict):
+    if type(node) is not dict:
         raise CatalogInputError(location, "expected an Offer object", item=where, field=path)
-    price = _decimal(location, where, f"{path}.price", node.get("price"), required=True)
-    assert price is not None
+    price = node.get("price")
+    # The common case, a non-negative JSON number, skips the general conversion.
+    if type(price) is float and price >= 0 and price != float("inf"):
+        number = Decimal(repr(price))
+    else:
+        parsed = _decimal(location, where, path, "price", price)
+        if parsed is None:
+            raise CatalogInputError(
+                location, "missing required field", item=where, field=f"{path}.price"
+            )
+        number = parsed
     spec = node.get("priceSpecification")
-    if isinstance(spec, dict):
-        _decimal(location, where, f"{path}.priceSpecification.price", spec.get("price"))
+    spec_text = None
+    if type(spec) is dict:
+        _decimal(location, where, path, "priceSpecification.price", spec.get("price"))
+        spec_text = orjson.dumps(spec).decode()
     inventory = node.get("inventoryLevel")
-    level = inventory.get("value") if isinstance(inventory, dict) else inventory
-    inventory_level = None
-    if level is not None and level != "":
-        level_value = _decimal(location, where, f"{path}.inventoryLevel.value", level)
-        inventory_level = int(level_value) if level_value is not None else None
+    level = inventory.get("value") if type(inventory) is dict else inventory
+    if type(level) is not int or level < 0:
+        level_value = _decimal(location, where, path, "inventoryLevel.value", level)
+        level = int(level_value) if level_value is not None else None
+    currency = node.get("priceCurrency")
+    valid_until = node.get("priceValidUntil")
     return ParsedOffer(
-        price=price,
-        price_currency=(_text(node.get("priceCurrency")) or "").upper() or None,
-        availability=_text(node.get("availability")),
-        inventory_level=inventory_level,
-        price_valid_until=_timestamp(
-            location, where, f"{path}.priceValidUntil", node.get("priceValidUntil")
-        ),
-        price_specification=spec if isinstance(spec, dict) else None,
+        number,
+        currency.strip().upper() or None if type(currency) is str else None,
+        _text(node.get("availability")),
+        level,
+        _timestamp(location, where, path, valid_until) if valid_until else None,
+        spec_text,
     )
 
 
-def _decimal(
-    location: str, where: str, path: str, value: Any, *, required: bool = False
-) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise CatalogInputError(location, "missing required field", item=where, field=path)
+def _decimal(location: str, where: str, path: str, name: str, value: Any) -> Decimal | None:
+    """A non-negative finite number from a JSON number or numeric string; None when absent."""
+    if value is None or (type(value) is str and not value.strip()):
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise CatalogInputError(location, f"not a number: {value!r}", item=where, field=path)
-    try:
-        number = Decimal(str(value).strip().replace(",", "")) if isinstance(value, str) else (
-            Decimal(value) if isinstance(value, int) else Decimal(repr(value))
+        raise CatalogInputError(
+            location, f"not a number: {value!r}", item=where, field=f"{path}.{name}"
         )
+    try:
+        if isinstance(value, str):
+            number = Decimal(value.strip().replace(",", ""))
+        else:
+            number = Decimal(value) if isinstance(value, int) else Decimal(repr(value))
     except InvalidOperation as exc:
-        raise CatalogInputError(location, f"not a number: {value!r}", item=where, field=path) from exc
+        raise CatalogInputError(
+            location, f"not a number: {value!r}", item=where, field=f"{path}.{name}"
+        ) from exc
     if not number.is_finite():
-        raise CatalogInputError(location, f"not a finite number: {value!r}", item=where, field=path)
+        raise CatalogInputError(
+            location, f"not a finite number: {value!r}", item=where, field=f"{path}.{name}"
+        )
     if number < 0:
-        raise CatalogInputError(location, f"negative value {value!r}", item=where, field=path)
+        raise CatalogInputError(
+            location, f"negative value {value!r}", item=where, field=f"{path}.{name}"
+        )
     return number
+
+
+@lru_cache(maxsize=4096)
+def _parse_timestamp(text: str) -> datetime:
+    """Feeds repeat a handful of validity dates; cache their parsing."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
+    # Producers often omit the zone; the CMP spec's timestamps are UTC.
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _timestamp(location: str, where: str, path: str, value: Any) -> datetime | None:
@@ -390,13 +515,11 @@ def _timestamp(location: str, where: str, path: str, value: Any) -> datetime | N
     if text is None:
         return None
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
-        except ValueError as exc:
-            raise CatalogInputError(
-                location, f"not an ISO-8601 date-time: {text!r}", item=where, field=path
-            ) from exc
-    # Producers often omit the zone; the CMP spec's timestamps are UTC.
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        return _parse_timestamp(text)
+    except ValueError as exc:
+        raise CatalogInputError(
+            location,
+            f"not an ISO-8601 date-time: {text!r}",
+            item=where,
+            field=f"{path}.priceValidUntil",
+        ) from exc

@@ -17,7 +17,7 @@ from lexi_pipelines.catalog.errors import CatalogInputError
 from lexi_pipelines.catalog.parsing import RegistryOrganization, parse_registry
 from lexi_pipelines.catalog.sources import SourceReader
 from lexi_pipelines.db.bulk import bulk_upsert, delete_by_keys
-from lexi_pipelines.db.models import Brand, Category, Organization, OrganizationCategory
+from lexi_pipelines.db.models import Brand, Category, Organization, OrganizationCategory, table_of
 
 _SLUG_STRIP = re.compile(r"[^a-z0-9]+")
 
@@ -100,9 +100,7 @@ def ingest_registry(
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     document = reader.fetch(ingestor.registry)
-    organizations = select_organizations(
-        ingestor, parse_registry(document), ingestor.registry
-    )
+    organizations = select_organizations(ingestor, parse_registry(document), ingestor.registry)
     result = RegistryResult(organizations=[o.urn for o in organizations])
     with engine.begin() as conn:
         _write_registry(conn, ingestor, organizations, now, result)
@@ -128,7 +126,7 @@ def _write_registry(
     now: datetime,
     result: RegistryResult,
 ) -> None:
-    org_table = Organization.__table__
+    org_table = table_of(Organization)
     stored = dict(
         conn.execute(
             select(org_table.c.urn, org_table.c.content_hash).where(
@@ -136,7 +134,10 @@ def _write_registry(
             )
         ).all()
     )
-    org_rows, brand_rows, category_by_id, links = [], [], {}, []
+    org_rows: list[dict[str, Any]] = []
+    brand_rows: list[dict[str, Any]] = []
+    category_by_id: dict[str, dict[str, Any]] = {}
+    links: list[dict[str, str]] = []
     for org in organizations:
         digest = content_hash([ingestor.name, org.raw])
         if stored.get(org.urn) == digest:
@@ -180,16 +181,18 @@ def _write_registry(
         for slug in org.categories:
             for row in category_rows(slug, now):
                 category_by_id.setdefault(row["id"], row)
-            links.append({"organization_urn": org.urn, "category_id": category_rows(slug, now)[-1]["id"]})
+            links.append(
+                {"organization_urn": org.urn, "category_id": category_rows(slug, now)[-1]["id"]}
+            )
     result.categories = len(category_by_id)
     if not org_rows:
         return
     bulk_upsert(conn, org_table, org_rows)
     # Brands named twice in one registry would make one upsert statement touch a row twice.
     unique_brands = list({row["urn"]: row for row in brand_rows}.values())
-    result.brands_written = bulk_upsert(conn, Brand.__table__, unique_brands)
-    bulk_upsert(conn, Category.__table__, list(category_by_id.values()), update=False)
-    link_table = OrganizationCategory.__table__
+    result.brands_written = bulk_upsert(conn, table_of(Brand), unique_brands)
+    bulk_upsert(conn, table_of(Category), list(category_by_id.values()), update=False)
+    link_table = table_of(OrganizationCategory)
     delete_by_keys(conn, link_table, "organization_urn", [row["urn"] for row in org_rows])
     unique_links = list({(r["organization_urn"], r["category_id"]): r for r in links}.values())
     bulk_upsert(conn, link_table, unique_links, update=False)

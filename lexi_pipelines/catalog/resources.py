@@ -1,6 +1,5 @@
 """Catalog resources: where ingestion.yaml lives and how sources are read."""
 
-
 from functools import cached_property
 from pathlib import Path
 

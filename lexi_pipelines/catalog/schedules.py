@@ -1,6 +1,5 @@
 """One cron schedule per ingestor (its ``schedule`` field) and the daily cleanup."""
 
-
 import dagster as dg
 
 from lexi_pipelines.catalog.config import IngestorConfig

@@ -1,6 +1,5 @@
 """Sensor that starts an ingest when an ingestor's registry, index or shards change."""
 
-
 import json
 
 import dagster as dg

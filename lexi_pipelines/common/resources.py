@@ -1,6 +1,5 @@
 """Resources shared by every domain."""
 
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 

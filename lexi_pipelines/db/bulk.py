@@ -2,6 +2,9 @@
 
 On PostgreSQL with psycopg 3 rows are streamed with COPY into a temporary table and merged with
 one ``INSERT ... ON CONFLICT``; elsewhere the dialect's upsert runs as a batched executemany.
+
+Values of JSON columns may be given as Python lists/dicts or as already serialized JSON text
+(a ``str``): parsers serialize once and COPY sends the text as is.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Table, any_, bindparam, delete
+from sqlalchemy import JSON, Connection, Table, any_, bindparam, delete, select
 from sqlalchemy import insert as generic_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import String
@@ -47,18 +50,20 @@ def bulk_upsert(
     if _uses_psycopg3(conn):
         _copy_upsert(conn, table, columns, keys, changed if update else [], rows)
         return len(rows)
-    dialect_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(
-        conn.dialect.name
-    )
-    if dialect_insert is None:
-        raise NotImplementedError(f"bulk_upsert does not support dialect {conn.dialect.name}")
-    stmt = dialect_insert(table)
+    stmt: postgresql.Insert | sqlite.Insert
+    if conn.dialect.name == "postgresql":
+        stmt = postgresql.insert(table)
+    elif conn.dialect.name == "sqlite":
+        stmt = sqlite.insert(table)
+    else:
+        raise ValueError(f"bulk_upsert supports postgresql and sqlite, not {conn.dialect.name}")
     if update and changed:
         stmt = stmt.on_conflict_do_update(
             index_elements=keys, set_={c: stmt.excluded[c] for c in changed}
         )
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    rows = _decode_json_text(table, rows)
     for start in range(0, len(rows), _SQLITE_BATCH):
         conn.execute(stmt, list(rows[start : start + _SQLITE_BATCH]))
     return len(rows)
@@ -70,6 +75,7 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     if _uses_psycopg3(conn):
         _copy_rows(conn, _quote(conn, table.name), list(rows[0].keys()), rows, table)
         return len(rows)
+    rows = _decode_json_text(table, rows)
     for start in range(0, len(rows), _SQLITE_BATCH):
         conn.execute(generic_insert(table), list(rows[start : start + _SQLITE_BATCH]))
     return len(rows)
@@ -89,6 +95,20 @@ def delete_by_keys(conn: Connection, table: Table, column: str, values: Iterable
         result = conn.execute(delete(table).where(col.in_(keys[start : start + _SQLITE_BATCH])))
         deleted += result.rowcount or 0
     return deleted
+
+
+def existing_keys(conn: Connection, table: Table, column: str, values: Iterable[Any]) -> set[Any]:
+    """The subset of ``values`` present in ``column``."""
+    keys = list(values)
+    if not keys:
+        return set()
+    col = table.c[column]
+    if conn.dialect.name == "postgresql":
+        return set(conn.scalars(select(col).where(col == _any(keys))))
+    found: set[Any] = set()
+    for start in range(0, len(keys), _SQLITE_BATCH):
+        found.update(conn.scalars(select(col).where(col.in_(keys[start : start + _SQLITE_BATCH]))))
+    return found
 
 
 def update_by_keys(
@@ -111,6 +131,26 @@ def _any(keys: list[Any]) -> Any:
     return any_(bindparam("keys", keys, type_=postgresql.ARRAY(String)))
 
 
+def _json_columns(table: Table, columns: Iterable[str]) -> set[str]:
+    return {c for c in columns if isinstance(table.c[c].type, JSON)}
+
+
+def _decode_json_text(
+    table: Table, rows: Sequence[Mapping[str, Any]]
+) -> Sequence[Mapping[str, Any]]:
+    """The SQLAlchemy JSON type serializes itself: hand it objects, not text."""
+    json_columns = _json_columns(table, rows[0].keys())
+    if not json_columns:
+        return rows
+    return [
+        {
+            k: orjson.loads(v) if k in json_columns and isinstance(v, str) else v
+            for k, v in row.items()
+        }
+        for row in rows
+    ]
+
+
 def _copy_value(value: Any) -> Any:
     if isinstance(value, (dict, list)):
         return orjson.dumps(value).decode()
@@ -127,7 +167,7 @@ def _copy_rows(
     raw = conn.connection.driver_connection
     assert raw is not None
     column_list = ", ".join(_quote(conn, c) for c in columns)
-    json_columns = {c for c in columns if table.c[c].type.__class__.__name__ == "JSON"}
+    json_columns = _json_columns(table, columns)
     with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({column_list}) FROM STDIN") as copy:
         if json_columns:
             for row in rows:
@@ -171,4 +211,3 @@ def _copy_upsert(
             f"ON CONFLICT ({conflict}) {action}"
         )
         cursor.execute(f"DROP TABLE {staging}")
-

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_catalog
 Revises:
-Create Date: 2026-11-22 23:18:47.213379
+Create Date: 2026-11-22 23:29:39.501371
 """
 
 from __future__ import annotations
@@ -40,6 +40,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("ingestor", "url", name=op.f("pk_feed_shards")),
     )
     op.create_table(
+        "offers",
+        sa.Column("id", sa.String(length=600), nullable=False),
+        sa.Column("product_urn", sa.String(length=512), nullable=False),
+        sa.Column("price", sa.Numeric(precision=18, scale=4), nullable=False),
+        sa.Column("price_currency", sa.String(length=8), nullable=True),
+        sa.Column("availability", sa.String(length=256), nullable=True),
+        sa.Column("inventory_level", sa.Integer(), nullable=True),
+        sa.Column("price_valid_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("price_specification", sa.JSON(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_offers")),
+    )
+    op.create_index(op.f("ix_offers_product_urn"), "offers", ["product_urn"], unique=False)
+    op.create_table(
         "organizations",
         sa.Column("urn", sa.String(length=512), nullable=False),
         sa.Column("ingestor", sa.String(length=128), nullable=False),
@@ -56,6 +69,57 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("urn", name=op.f("pk_organizations")),
     )
     op.create_index(op.f("ix_organizations_ingestor"), "organizations", ["ingestor"], unique=False)
+    op.create_table(
+        "product_groups",
+        sa.Column("urn", sa.String(length=512), nullable=False),
+        sa.Column("ingestor", sa.String(length=128), nullable=False),
+        sa.Column("organization_urn", sa.String(length=512), nullable=False),
+        sa.Column("brand_urn", sa.String(length=512), nullable=True),
+        sa.Column("category_id", sa.String(length=1024), nullable=True),
+        sa.Column("group_code", sa.String(length=512), nullable=True),
+        sa.Column("name", sa.String(length=1024), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("url", sa.String(length=2048), nullable=True),
+        sa.Column("varies_by", sa.JSON(), nullable=False),
+        sa.Column("media", sa.JSON(), nullable=False),
+        sa.Column("shard_url", sa.String(length=2048), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("urn", name=op.f("pk_product_groups")),
+    )
+    op.create_index(
+        op.f("ix_product_groups_ingestor"), "product_groups", ["ingestor"], unique=False
+    )
+    op.create_table(
+        "products",
+        sa.Column("urn", sa.String(length=512), nullable=False),
+        sa.Column("ingestor", sa.String(length=128), nullable=False),
+        sa.Column("organization_urn", sa.String(length=512), nullable=False),
+        sa.Column("brand_urn", sa.String(length=512), nullable=True),
+        sa.Column("category_id", sa.String(length=1024), nullable=True),
+        sa.Column("product_group_urn", sa.String(length=512), nullable=True),
+        sa.Column("variant_of", sa.String(length=512), nullable=True),
+        sa.Column("sku", sa.String(length=512), nullable=True),
+        sa.Column("name", sa.String(length=1024), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("url", sa.String(length=2048), nullable=True),
+        sa.Column("image", sa.String(length=2048), nullable=True),
+        sa.Column("additional_properties", sa.JSON(), nullable=False),
+        sa.Column("media", sa.JSON(), nullable=False),
+        sa.Column("shard_url", sa.String(length=2048), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("urn", name=op.f("pk_products")),
+    )
+    op.create_index(op.f("ix_products_ingestor"), "products", ["ingestor"], unique=False)
+    op.create_index(
+        op.f("ix_products_product_group_urn"), "products", ["product_group_urn"], unique=False
+    )
+    op.create_index(op.f("ix_products_sku"), "products", ["sku"], unique=False)
     op.create_table(
         "brands",
         sa.Column("urn", sa.String(length=512), nullable=False),
@@ -110,139 +174,10 @@ def upgrade() -> None:
         ["category_id"],
         unique=False,
     )
-    op.create_table(
-        "product_groups",
-        sa.Column("urn", sa.String(length=512), nullable=False),
-        sa.Column("ingestor", sa.String(length=128), nullable=False),
-        sa.Column("organization_urn", sa.String(length=512), nullable=False),
-        sa.Column("brand_urn", sa.String(length=512), nullable=True),
-        sa.Column("category_id", sa.String(length=1024), nullable=True),
-        sa.Column("group_code", sa.String(length=512), nullable=True),
-        sa.Column("name", sa.String(length=1024), nullable=False),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("url", sa.String(length=2048), nullable=True),
-        sa.Column("varies_by", sa.JSON(), nullable=False),
-        sa.Column("media", sa.JSON(), nullable=False),
-        sa.Column("shard_url", sa.String(length=2048), nullable=False),
-        sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["brand_urn"], ["brands.urn"], name=op.f("fk_product_groups_brand_urn_brands")
-        ),
-        sa.ForeignKeyConstraint(
-            ["category_id"],
-            ["categories.id"],
-            name=op.f("fk_product_groups_category_id_categories"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["organization_urn"],
-            ["organizations.urn"],
-            name=op.f("fk_product_groups_organization_urn_organizations"),
-        ),
-        sa.PrimaryKeyConstraint("urn", name=op.f("pk_product_groups")),
-    )
-    op.create_index(
-        op.f("ix_product_groups_category_id"), "product_groups", ["category_id"], unique=False
-    )
-    op.create_index(
-        op.f("ix_product_groups_ingestor"), "product_groups", ["ingestor"], unique=False
-    )
-    op.create_index(
-        op.f("ix_product_groups_organization_urn"),
-        "product_groups",
-        ["organization_urn"],
-        unique=False,
-    )
-    op.create_table(
-        "products",
-        sa.Column("urn", sa.String(length=512), nullable=False),
-        sa.Column("ingestor", sa.String(length=128), nullable=False),
-        sa.Column("organization_urn", sa.String(length=512), nullable=False),
-        sa.Column("brand_urn", sa.String(length=512), nullable=True),
-        sa.Column("category_id", sa.String(length=1024), nullable=True),
-        sa.Column("product_group_urn", sa.String(length=512), nullable=True),
-        sa.Column("variant_of", sa.String(length=512), nullable=True),
-        sa.Column("sku", sa.String(length=512), nullable=True),
-        sa.Column("name", sa.String(length=1024), nullable=False),
-        sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("url", sa.String(length=2048), nullable=True),
-        sa.Column("image", sa.String(length=2048), nullable=True),
-        sa.Column("additional_properties", sa.JSON(), nullable=False),
-        sa.Column("media", sa.JSON(), nullable=False),
-        sa.Column("shard_url", sa.String(length=2048), nullable=False),
-        sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["brand_urn"], ["brands.urn"], name=op.f("fk_products_brand_urn_brands")
-        ),
-        sa.ForeignKeyConstraint(
-            ["category_id"], ["categories.id"], name=op.f("fk_products_category_id_categories")
-        ),
-        sa.ForeignKeyConstraint(
-            ["organization_urn"],
-            ["organizations.urn"],
-            name=op.f("fk_products_organization_urn_organizations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["product_group_urn"],
-            ["product_groups.urn"],
-            name=op.f("fk_products_product_group_urn_product_groups"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("urn", name=op.f("pk_products")),
-    )
-    op.create_index(op.f("ix_products_brand_urn"), "products", ["brand_urn"], unique=False)
-    op.create_index(op.f("ix_products_category_id"), "products", ["category_id"], unique=False)
-    op.create_index(op.f("ix_products_deleted_at"), "products", ["deleted_at"], unique=False)
-    op.create_index(op.f("ix_products_ingestor"), "products", ["ingestor"], unique=False)
-    op.create_index(
-        op.f("ix_products_organization_urn"), "products", ["organization_urn"], unique=False
-    )
-    op.create_index(
-        op.f("ix_products_product_group_urn"), "products", ["product_group_urn"], unique=False
-    )
-    op.create_index(op.f("ix_products_sku"), "products", ["sku"], unique=False)
-    op.create_table(
-        "offers",
-        sa.Column("id", sa.String(length=600), nullable=False),
-        sa.Column("product_urn", sa.String(length=512), nullable=False),
-        sa.Column("price", sa.Numeric(precision=18, scale=4), nullable=False),
-        sa.Column("price_currency", sa.String(length=8), nullable=True),
-        sa.Column("availability", sa.String(length=256), nullable=True),
-        sa.Column("inventory_level", sa.Integer(), nullable=True),
-        sa.Column("price_valid_until", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("price_specification", sa.JSON(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["product_urn"],
-            ["products.urn"],
-            name=op.f("fk_offers_product_urn_products"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_offers")),
-    )
-    op.create_index(op.f("ix_offers_product_urn"), "offers", ["product_urn"], unique=False)
 
 
 def downgrade() -> None:
 
-    op.drop_index(op.f("ix_offers_product_urn"), table_name="offers")
-    op.drop_table("offers")
-    op.drop_index(op.f("ix_products_sku"), table_name="products")
-    op.drop_index(op.f("ix_products_product_group_urn"), table_name="products")
-    op.drop_index(op.f("ix_products_organization_urn"), table_name="products")
-    op.drop_index(op.f("ix_products_ingestor"), table_name="products")
-    op.drop_index(op.f("ix_products_deleted_at"), table_name="products")
-    op.drop_index(op.f("ix_products_category_id"), table_name="products")
-    op.drop_index(op.f("ix_products_brand_urn"), table_name="products")
-    op.drop_table("products")
-    op.drop_index(op.f("ix_product_groups_organization_urn"), table_name="product_groups")
-    op.drop_index(op.f("ix_product_groups_ingestor"), table_name="product_groups")
-    op.drop_index(op.f("ix_product_groups_category_id"), table_name="product_groups")
-    op.drop_table("product_groups")
     op.drop_index(
         op.f("ix_organization_categories_category_id"), table_name="organization_categories"
     )
@@ -250,8 +185,16 @@ def downgrade() -> None:
     op.drop_index("ix_brands_organization_urn_name_key", table_name="brands")
     op.drop_index(op.f("ix_brands_organization_urn"), table_name="brands")
     op.drop_table("brands")
+    op.drop_index(op.f("ix_products_sku"), table_name="products")
+    op.drop_index(op.f("ix_products_product_group_urn"), table_name="products")
+    op.drop_index(op.f("ix_products_ingestor"), table_name="products")
+    op.drop_table("products")
+    op.drop_index(op.f("ix_product_groups_ingestor"), table_name="product_groups")
+    op.drop_table("product_groups")
     op.drop_index(op.f("ix_organizations_ingestor"), table_name="organizations")
     op.drop_table("organizations")
+    op.drop_index(op.f("ix_offers_product_urn"), table_name="offers")
+    op.drop_table("offers")
     op.drop_table("feed_shards")
     op.drop_index(op.f("ix_categories_parent_id"), table_name="categories")
     op.drop_table("categories")
