@@ -33,6 +33,10 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
 def _dagster_home(lexi_home: Path) -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or lexi_home / "dagster")
     home.mkdir(parents=True, exist_ok=True)
+    instance_yaml = home / "dagster.yaml"
+    if not instance_yaml.exists():
+        # Embedded default: SQLite run/event storage under this folder, no daemon needed.
+        instance_yaml.write_text("telemetry:\n  enabled: false\n")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

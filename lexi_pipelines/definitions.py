@@ -1,12 +1,16 @@
-"""The code location: every domain's definitions merged, plus shared resources."""
+"""The code location: every domain's definitions merged, plus shared resources.
+
+Domain modules are imported as modules, not their ``defs`` objects: the loader refuses a
+module that holds more than one ``Definitions`` at top level.
+"""
 
 import dagster as dg
 
-from lexi_pipelines.catalog.definitions import defs as catalog_defs
+from lexi_pipelines.catalog import definitions as catalog
 from lexi_pipelines.resources import build_resources
 from lexi_pipelines.settings import get_settings
 
 defs = dg.Definitions.merge(
-    catalog_defs,
+    catalog.defs,
     dg.Definitions(resources=build_resources(get_settings())),
 )

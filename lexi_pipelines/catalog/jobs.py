@@ -1,11 +1,13 @@
 """Catalog jobs: partitioned ingestion and the daily cleanup."""
 
+from datetime import timedelta
+
 import dagster as dg
 from pydantic import Field
 
 from lexi_pipelines.catalog.assets import brand_registry, product_feed
 from lexi_pipelines.catalog.cleanup import purge_deleted
-from lexi_pipelines.catalog.partitions import ingestor_partitions
+from lexi_pipelines.common.failures import TRANSIENT_RETRY
 from lexi_pipelines.common.resources import DatabaseResource
 
 QUEUE_TAG = "lexi/queue"
@@ -13,7 +15,6 @@ QUEUE_TAG = "lexi/queue"
 catalog_ingest_job = dg.define_asset_job(
     name="catalog_ingest_job",
     selection=dg.AssetSelection.assets(brand_registry, product_feed),
-    partitions_def=ingestor_partitions,
     tags={QUEUE_TAG: "ingestion"},
     description="Registry then feed for one ingestor (partition); asset checks run with it.",
 )
@@ -25,12 +26,10 @@ class CleanupConfig(dg.Config):
     )
 
 
-@dg.op(retry_policy=None)
+@dg.op(retry_policy=TRANSIENT_RETRY)
 def purge_soft_deleted_products(
     context: dg.OpExecutionContext, config: CleanupConfig, database: DatabaseResource
 ) -> dg.Output[None]:
-    from datetime import timedelta
-
     result = purge_deleted(database.engine, timedelta(days=config.retention_days))
     context.log.info(
         "purged %d products, %d offers, %d groups deleted before %s; %d orphaned categories",

@@ -7,8 +7,7 @@ import dagster as dg
 from lexi_pipelines.catalog.errors import TransientSourceError
 from lexi_pipelines.catalog.fingerprint import source_fingerprint
 from lexi_pipelines.catalog.jobs import catalog_ingest_job
-from lexi_pipelines.catalog.partitions import ingestion_config
-from lexi_pipelines.catalog.sources import SourceReader
+from lexi_pipelines.catalog.resources import CatalogSourceResource
 
 FEED_CHECK_INTERVAL_S = 120
 
@@ -20,12 +19,15 @@ FEED_CHECK_INTERVAL_S = 120
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Requests an ingest of an ingestor whose registry, feed index or shards changed.",
 )
-def catalog_feed_update_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+def catalog_feed_update_sensor(
+    context: dg.SensorEvaluationContext, catalog_sources: CatalogSourceResource
+) -> dg.SensorResult:
+    config = catalog_sources.ingestion_config
     previous: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     current = dict(previous)
     requests = []
-    with SourceReader() as reader:
-        for ingestor in ingestion_config.ingestors:
+    with catalog_sources.reader() as reader:
+        for ingestor in config.ingestors:
             try:
                 fingerprint = source_fingerprint(ingestor, reader)
             except TransientSourceError as exc:
@@ -42,7 +44,7 @@ def catalog_feed_update_sensor(context: dg.SensorEvaluationContext) -> dg.Sensor
                     )
                 )
     # Forget ingestors removed from ingestion.yaml so the cursor does not grow forever.
-    current = {name: fp for name, fp in current.items() if name in ingestion_config.names}
+    current = {name: fp for name, fp in current.items() if name in config.names}
     return dg.SensorResult(
         run_requests=requests,
         cursor=json.dumps(current, sort_keys=True),
