@@ -79,14 +79,24 @@ def demo() -> None:
                 counts = ", ".join(
                     f"{k}={v.value}"
                     for k, v in metadata.items()
-                    if k.startswith(("organizations_inserted", "products_", "groups_inserted"))
-                    and k != "products_written_per_s"
+                    if (
+                        k.startswith(("organizations_inserted", "products_", "groups_inserted"))
+                        and k != "products_written_per_s"
+                    )
                     or k in ("brands_written", "shards_total", "shards_skipped")
                 )
-                typer.echo(f"{partition} {event.asset_key.to_user_string()}: {counts}")
+                key = event.asset_key.to_user_string() if event.asset_key else event.step_key
+                typer.echo(f"{partition} {key}: {counts}")
             checks = result.get_asset_check_evaluations()
             passed = sum(1 for c in checks if c.passed)
-            typer.echo(f"{partition}: {passed}/{len(checks)} asset checks passed\n")
+            failing = ", ".join(
+                f"{c.check_name} ({c.severity.value.lower()})" for c in checks if not c.passed
+            )
+            typer.echo(
+                f"{partition}: {passed}/{len(checks)} asset checks passed"
+                + (f"; failing: {failing}" if failing else "")
+                + "\n"
+            )
 
     engine = make_engine(settings.database_url)
     ensure_schema(engine)

@@ -69,7 +69,11 @@ def load_ingestion_config(path: Path) -> IngestionConfig:
         if ingestor is not None:
             ingestors.append(ingestor)
 
-    duplicates = [name for name, n in Counter(i.name for i in ingestors).items() if n > 1]
+    # Counted over every entry that has a name, valid or not, so no duplicate hides.
+    named = [e.get("name") for e in document["ingestion"] if isinstance(e, dict)]
+    duplicates = [
+        name for name, n in Counter(n for n in named if isinstance(n, str)).items() if n > 1
+    ]
     if duplicates:
         problems.append(f"duplicate ingestor names: {', '.join(sorted(duplicates))}")
     slugs = Counter(i.slug for i in ingestors)

@@ -26,8 +26,9 @@ def source_fingerprint(ingestor: IngestorConfig, reader: SourceReader) -> str:
     Invalid input is folded into the digest rather than raised: a broken file is a change
     worth a run, whose failure then names the file, item and field in the UI.
     """
-    parts: list[str] = [f"registry {ingestor.registry} {reader.fingerprint(ingestor.registry)}"]
+    parts: list[str] = []
     try:
+        parts.append(f"registry {ingestor.registry} {reader.fingerprint(ingestor.registry)}")
         organizations: list[tuple[str, str | None]] = [(o, None) for o in ingestor.organizations]
         if ingestor.source_type == "cmp":
             selected = select_organizations(

@@ -202,7 +202,7 @@ def parse_registry(doc: Document) -> list[RegistryOrganization]:
             )
         seen[urn] = index
         brands = []
-        for b_index, brand in enumerate(_as_list(node.get("brand")), start=1):
+        for b_index, brand in enumerate(_as_list(node.get("brand"))):
             brand_name = _text(brand.get("name")) if isinstance(brand, dict) else _text(brand)
             if brand_name is None:
                 raise CatalogInputError(
@@ -272,6 +272,9 @@ def parse_feed_index(doc: Document) -> list[FeedIndex]:
                 )
             urls.append(url)
         indexes.append(FeedIndex(org_urn, org_name, urls))
+    if not indexes:
+        # An index truncated to [] must not read as "every shard was removed".
+        raise CatalogInputError(doc.location, "no ProductFeedIndex found")
     return indexes
 
 

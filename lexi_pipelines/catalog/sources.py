@@ -12,7 +12,7 @@ import os
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
 
 import httpx
@@ -40,8 +40,7 @@ def resolve_location(directory: str, ref: str) -> str:
 
 def parent_location(location: str) -> str:
     if is_url(location):
-        parts = urlsplit(location)
-        return urlunsplit((parts.scheme, parts.netloc, posixpath.dirname(parts.path) + "/", "", ""))
+        return urljoin(location, "./")
     return str(Path(location).parent)
 
 
@@ -51,8 +50,9 @@ def is_within(directory: str, location: str) -> bool:
         return False
     if is_url(location):
         base, target = urlsplit(directory), urlsplit(location)
-        base_path = base.path if base.path.endswith("/") else base.path + "/"
-        target_path = posixpath.normpath(target.path)
+        base_path = posixpath.normpath(unquote(base.path)).rstrip("/") + "/"
+        # Decode first: servers that decode before normalizing treat %2e%2e as "..".
+        target_path = posixpath.normpath(unquote(target.path))
         return (base.scheme, base.netloc) == (target.scheme, target.netloc) and (
             target_path + "/"
         ).startswith(base_path)
@@ -117,7 +117,11 @@ class SourceReader:
             except FileNotFoundError:
                 return "missing"
             return f"{stat.st_mtime_ns}:{stat.st_size}"
-        response = self._request("HEAD", location)
+        try:
+            response = self._request("HEAD", location)
+        except CatalogInputError:
+            # Some servers refuse HEAD (403/405); the content hash still tells a change.
+            return self.fetch(location).sha256
         etag = response.headers.get("etag")
         modified = response.headers.get("last-modified")
         if etag or modified:

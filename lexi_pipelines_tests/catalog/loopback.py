@@ -19,6 +19,7 @@ class Route:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     stall: bool = False
+    head_status: int | None = None  # answer HEAD with this status instead (e.g. 405)
 
 
 class _Server(ThreadingHTTPServer):
@@ -84,7 +85,10 @@ class LoopbackServer:
                     server._release.wait(timeout=10)
                     self.close_connection = True
                     return
-                self.send_response(route.status)
+                status = route.status
+                if self.command == "HEAD" and route.head_status is not None:
+                    status = route.head_status
+                self.send_response(status)
                 for name, value in route.headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(route.body)))

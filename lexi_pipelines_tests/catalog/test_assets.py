@@ -118,10 +118,7 @@ def test_quirky_feed_is_normalized_not_dropped(
     assert red_l["product_group_urn"] == "urn:cmp:product:ACME-RIDGE-JACKET"
     assert red_l["variant_of"] == "urn:cmp:product:ACME-RIDGE-JACKET-2025"
     # String price and a naive priceValidUntil (read as UTC).
-    offers = {
-        o["product_urn"]: o
-        for o in rows(database_url, select(table_of(Offer)))
-    }
+    offers = {o["product_urn"]: o for o in rows(database_url, select(table_of(Offer)))}
     assert offers["urn:cmp:sku:ACME-LAMP-400"]["price"] == Decimal("49.90")
     valid_until = offers["urn:cmp:sku:ACME-STOVE-TI"]["price_valid_until"]
     if valid_until.tzinfo is None:  # SQLite keeps no zone; values are stored in UTC
@@ -302,9 +299,7 @@ def test_bad_input_fails_clearly_and_keeps_previous_state(
     assert path.rsplit("/", 1)[-1] in message and item in message and f"'{field}'" in message
     assert snapshot(database_url) == before
     # A permanent input error is not retried.
-    restarts = [
-        e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_RESTARTED
-    ]
+    restarts = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_RESTARTED]
     assert not restarts
 
 

@@ -234,12 +234,6 @@ def test_filter_naming_an_absent_organization_is_folded_in(
     assert source_fingerprint(absent, reader) != source_fingerprint(mesh, reader)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fingerprint.py calls reader.fingerprint(ingestor.registry) outside its try block: "
-    "an HTTP 4xx registry raises CatalogInputError instead of being folded into the digest, "
-    "and the sensor (which only catches TransientSourceError) fails for every ingestor",
-)
 def test_http_registry_error_is_folded_in(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.delenv(name, raising=False)

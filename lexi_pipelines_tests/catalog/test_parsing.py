@@ -440,6 +440,11 @@ def test_feed_index_with_organization_object() -> None:
     ]
 
 
+def test_empty_feed_index_is_an_error_not_an_empty_feed() -> None:
+    with pytest.raises(CatalogInputError, match="no ProductFeedIndex found"):
+        parse_feed_index(Document("/feeds/feed.json", b"[]"))
+
+
 def test_feed_index_with_orgid() -> None:
     assert parse_feed_index(doc(feed_index())) == [FeedIndex(ORG_URN, None, ["feed-000.json"])]
 
@@ -682,7 +687,7 @@ BAD_REGISTRIES: list[Any] = [
     ),
     pytest.param(
         _registry(organization(brand=[{"@type": "Brand", "logo": "x.png"}])),
-        ["organization 1 (Test Org)", "field 'brand[1].name'"],
+        ["organization 1 (Test Org)", "field 'brand[0].name'"],
         id="brand-without-name",
     ),
     pytest.param(_registry(organization(), "oops"), ["organization 2"], id="not-an-object"),

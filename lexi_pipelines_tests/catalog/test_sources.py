@@ -73,11 +73,6 @@ def test_parent_location() -> None:
     assert parent_location("https://h.example/a/") == "https://h.example/a/"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parent_location of a file at a host's root returns 'https://h.example//' "
-    "(dirname '/' + '/'), so its shards look like they escape the feed folder",
-)
 def test_parent_location_at_host_root() -> None:
     base = parent_location("https://h.example/feed.json")
 
@@ -118,11 +113,6 @@ def test_is_within_url() -> None:
     assert not is_within(base, resolve_location(base, "../../secret.json"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="is_within does not percent-decode the path: '%2e%2e' is '..' (RFC 3986 6.2.2.2) "
-    "for servers that normalize after decoding, so a shard URL can escape the feed folder",
-)
 def test_is_within_url_rejects_percent_encoded_dot_segments() -> None:
     base = "https://h.example/feeds/shop/"
     escaping = resolve_location(base, "%2e%2e/%2E%2E/secret.json")
@@ -284,6 +274,14 @@ def test_http_fingerprint_without_validators_hashes_content(
     assert reader.fingerprint(url) == hashlib.sha256(OK_BODY + b" ").hexdigest()
 
 
+def test_http_fingerprint_falls_back_to_content_when_head_is_refused(
+    server: LoopbackServer, reader: SourceReader
+) -> None:
+    server.routes["/nohead.json"] = Route(200, OK_BODY, head_status=405)
+    assert reader.fingerprint(server.url("/nohead.json")) == hashlib.sha256(OK_BODY).hexdigest()
+    assert server.requests == [("HEAD", "/nohead.json"), ("GET", "/nohead.json")]
+
+
 def test_http_fingerprint_errors(server: LoopbackServer, reader: SourceReader) -> None:
     with pytest.raises(TransientSourceError):
         reader.fingerprint(server.url("/flaky"))
@@ -332,12 +330,6 @@ def test_list_shards_rejects_escaping_shard(server: LoopbackServer, reader: Sour
     assert "escapes the feed's folder" in str(raised.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=CatalogInputError,
-    reason="parent_location bug: a feed index at the host root gets base 'http://host//' "
-    "and list_shards rejects its own shards as escaping the feed's folder",
-)
 def test_list_shards_of_feed_at_host_root(server: LoopbackServer, reader: SourceReader) -> None:
     server.routes["/feed.json"] = Route(200, index_body("feed-000.json"))
     index = server.url("/feed.json")
