@@ -38,7 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from feedgen import generate_catalog, mutate_shards
 
 from lexi_pipelines.catalog.config import load_ingestion_config
-from lexi_pipelines.catalog.feed import feed_index_locations, ingest_feed, list_shards, parse_shards
+from lexi_pipelines.catalog.feed import feed_index_locations, ingest_feed, list_shards
+from lexi_pipelines.catalog.parsing import parse_shard
 from lexi_pipelines.catalog.registry import content_hash, ingest_registry
 from lexi_pipelines.catalog.sources import SourceReader
 from lexi_pipelines.db.engine import ensure_schema, make_engine
@@ -77,7 +78,7 @@ def orm_baseline(url: str, catalog_root: Path, limit: int) -> tuple[int, float]:
         documents = [reader.fetch(s.location) for s in shards]
     items = [
         (s, item)
-        for s, parsed in zip(shards, parse_shards(documents), strict=True)
+        for s, parsed in zip(shards, map(parse_shard, documents), strict=True)
         for item in parsed
     ]
     now = datetime.now(UTC)
@@ -138,8 +139,8 @@ def orm_baseline(url: str, catalog_root: Path, limit: int) -> tuple[int, float]:
             for n, offer in enumerate(item.offers):
                 session.merge(
                     Offer(
-                        id=f"{item.urn}#offer-{n}",
                         product_urn=item.urn,
+                        position=n,
                         price=offer.price,
                         price_currency=offer.price_currency,
                         availability=offer.availability,

@@ -38,6 +38,12 @@ def resolve_location(directory: str, ref: str) -> str:
     return str((Path(directory) / ref).resolve())
 
 
+def strip_query(url: str) -> str:
+    """The URL without query, fragment or trailing slash: how variants point at their group."""
+    # Plain string work: this runs for every product of a feed.
+    return url.split("#", 1)[0].split("?", 1)[0].rstrip("/")
+
+
 def parent_location(location: str) -> str:
     if is_url(location):
         return urljoin(location, "./")

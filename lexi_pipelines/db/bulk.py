@@ -10,7 +10,8 @@ Values of JSON columns may be given as Python lists/dicts or as already serializ
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -187,6 +188,46 @@ def _copy_upsert(
     changed: list[str],
     rows: Sequence[Mapping[str, Any]],
 ) -> None:
+    with _staging(conn, table, columns, keys, changed) as staging:
+        _copy_rows(conn, staging, columns, rows, table)
+
+
+def copy_text_insert(conn: Connection, table: Table, columns: Sequence[str], text: str) -> None:
+    """Stream rows already encoded in COPY text format (see ``copy_text``) into ``table``."""
+    if text:
+        _copy_text(conn, _quote(conn, table.name), columns, text)
+
+
+def copy_text_upsert(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    text: str,
+    *,
+    preserve: Sequence[str] = ("created_at",),
+) -> None:
+    """Like ``bulk_upsert`` for rows already encoded in COPY text format."""
+    if not text:
+        return
+    keys = [c.name for c in table.primary_key.columns]
+    changed = [c for c in columns if c not in keys and c not in preserve]
+    with _staging(conn, table, list(columns), keys, changed) as staging:
+        _copy_text(conn, staging, columns, text)
+
+
+def _copy_text(conn: Connection, target: str, columns: Sequence[str], text: str) -> None:
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    column_list = ", ".join(_quote(conn, c) for c in columns)
+    with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({column_list}) FROM STDIN") as copy:
+        copy.write(text)
+
+
+@contextmanager
+def _staging(
+    conn: Connection, table: Table, columns: list[str], keys: list[str], changed: list[str]
+) -> Iterator[str]:
+    """A temporary table to COPY into, merged into ``table`` with one upsert on exit."""
     staging = f"_lexi_stage_{uuid.uuid4().hex[:12]}"
     target = _quote(conn, table.name)
     raw = conn.connection.driver_connection
@@ -197,7 +238,7 @@ def _copy_upsert(
             f"{_quote(conn, c)} {table.c[c].type.compile(conn.dialect)}" for c in columns
         )
         cursor.execute(f"CREATE TEMP TABLE {staging} ({column_defs}) ON COMMIT DROP")
-    _copy_rows(conn, staging, columns, rows, table)
+    yield staging
     column_list = ", ".join(_quote(conn, c) for c in columns)
     conflict = ", ".join(_quote(conn, k) for k in keys)
     if changed:
@@ -211,3 +252,8 @@ def _copy_upsert(
             f"ON CONFLICT ({conflict}) {action}"
         )
         cursor.execute(f"DROP TABLE {staging}")
+
+
+def uses_copy(conn: Connection) -> bool:
+    """Whether COPY text helpers can be used on this connection."""
+    return _uses_psycopg3(conn)

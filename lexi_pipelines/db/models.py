@@ -157,8 +157,10 @@ class Product(Base):
 class Offer(Base):
     __tablename__ = "offers"
 
-    id: Mapped[str] = mapped_column(String(600), primary_key=True)
-    product_urn: Mapped[str] = mapped_column(URN, index=True)
+    # (product, position in its ``offers`` list): the primary key also serves lookups and
+    # deletes by product, so the table needs no second index.
+    product_urn: Mapped[str] = mapped_column(URN, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
     price: Mapped[Decimal] = mapped_column(Numeric(18, 4))
     price_currency: Mapped[str | None] = mapped_column(String(8))
     availability: Mapped[str | None] = mapped_column(String(256))

@@ -13,7 +13,7 @@ import pytest
 
 from lexi_pipelines.catalog.config import IngestorConfig
 from lexi_pipelines.catalog.errors import CatalogInputError, TransientSourceError
-from lexi_pipelines.catalog.feed import list_shards, strip_query
+from lexi_pipelines.catalog.feed import list_shards
 from lexi_pipelines.catalog.registry import category_rows, name_key, slugify, synthetic_brand_urn
 from lexi_pipelines.catalog.sources import (
     Document,
@@ -22,6 +22,7 @@ from lexi_pipelines.catalog.sources import (
     is_within,
     parent_location,
     resolve_location,
+    strip_query,
 )
 from lexi_pipelines_tests.catalog.loopback import LoopbackServer, Route
 

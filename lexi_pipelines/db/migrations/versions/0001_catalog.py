@@ -2,7 +2,7 @@
 
 Revision ID: 0001_catalog
 Revises:
-Create Date: 2026-11-22 23:29:39.501371
+Create Date: 2026-11-22
 """
 
 from __future__ import annotations
@@ -41,17 +41,16 @@ def upgrade() -> None:
     )
     op.create_table(
         "offers",
-        sa.Column("id", sa.String(length=600), nullable=False),
         sa.Column("product_urn", sa.String(length=512), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("price", sa.Numeric(precision=18, scale=4), nullable=False),
         sa.Column("price_currency", sa.String(length=8), nullable=True),
         sa.Column("availability", sa.String(length=256), nullable=True),
         sa.Column("inventory_level", sa.Integer(), nullable=True),
         sa.Column("price_valid_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("price_specification", sa.JSON(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_offers")),
+        sa.PrimaryKeyConstraint("product_urn", "position", name=op.f("pk_offers")),
     )
-    op.create_index(op.f("ix_offers_product_urn"), "offers", ["product_urn"], unique=False)
     op.create_table(
         "organizations",
         sa.Column("urn", sa.String(length=512), nullable=False),
@@ -193,7 +192,6 @@ def downgrade() -> None:
     op.drop_table("product_groups")
     op.drop_index(op.f("ix_organizations_ingestor"), table_name="organizations")
     op.drop_table("organizations")
-    op.drop_index(op.f("ix_offers_product_urn"), table_name="offers")
     op.drop_table("offers")
     op.drop_table("feed_shards")
     op.drop_index(op.f("ix_categories_parent_id"), table_name="categories")

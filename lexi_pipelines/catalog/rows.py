@@ -1,0 +1,202 @@
+"""Turning one parsed shard into table rows: the per-item work, run in parse workers.
+
+Everything that depends only on the shard and its organization happens here: brand
+resolution by identifier or name, category ids, the content digest and the encoding of rows
+(PostgreSQL COPY text, or value tuples for other databases). What depends on other shards,
+linking variants to their product group, is left to the caller: the group column is the last
+one of a product row so it can be appended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from lexi_pipelines.catalog.parsing import PRODUCT_GROUP, ParsedItem, parse_shard
+from lexi_pipelines.catalog.registry import category_rows, name_key, synthetic_brand_urn
+from lexi_pipelines.catalog.sources import Document, strip_query
+from lexi_pipelines.common.memory import paused_gc
+from lexi_pipelines.db.copy_text import copy_line
+
+# Column orders of the encoded rows. ``product_group_urn`` is appended to product rows.
+PRODUCT_COLUMNS = (
+    "urn", "ingestor", "organization_urn", "brand_urn", "category_id", "variant_of", "sku",
+    "name", "description", "url", "image", "additional_properties", "media", "shard_url",
+    "content_hash", "created_at", "updated_at", "deleted_at",
+)  # fmt: skip
+PRODUCT_COLUMNS_WITH_GROUP = (*PRODUCT_COLUMNS, "product_group_urn")
+GROUP_COLUMNS = (
+    "urn", "ingestor", "organization_urn", "brand_urn", "category_id", "group_code", "name",
+    "description", "url", "varies_by", "media", "shard_url", "content_hash", "created_at",
+    "updated_at", "deleted_at",
+)  # fmt: skip
+OFFER_COLUMNS = (
+    "product_urn", "position", "price", "price_currency", "availability", "inventory_level",
+    "price_valid_until", "price_specification",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BrandDirectory:
+    """The brands an organization already has, for resolving feed brands."""
+
+    urns: frozenset[str]
+    by_name: dict[str, str]  # name key -> brand URN
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    document: Document
+    ingestor: str
+    organization_urn: str
+    brands: BrandDirectory
+    now: datetime
+    copy_text: bool  # encode rows as PostgreSQL COPY text instead of value tuples
+
+
+@dataclass
+class PreparedShard:
+    """One shard's rows, column-wise so it crosses a process boundary cheaply."""
+
+    location: str
+    product_urns: list[str] = field(default_factory=list)
+    product_where: list[str] = field(default_factory=list)
+    product_digests: list[str] = field(default_factory=list)
+    variant_of: list[str | None] = field(default_factory=list)
+    url_keys: list[str | None] = field(default_factory=list)
+    # COPY text prefix (no group column, no newline) or a value tuple, per product
+    product_rows: list[Any] = field(default_factory=list)
+    # all offers of a product: COPY lines joined (newline-terminated) or a list of tuples
+    offer_rows: list[Any] = field(default_factory=list)
+    group_urns: list[str] = field(default_factory=list)
+    group_where: list[str] = field(default_factory=list)
+    group_digests: list[str] = field(default_factory=list)
+    group_url_keys: list[str | None] = field(default_factory=list)
+    group_rows: list[Any] = field(default_factory=list)  # complete COPY line or tuple
+    new_brands: dict[str, tuple[str, str]] = field(default_factory=dict)  # urn -> (org, name)
+    categories: dict[str, dict[str, Any]] = field(default_factory=dict)
+    products_without_brand: int = 0
+    preview: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def item_count(self) -> int:
+        return len(self.product_urns)
+
+
+def prepare_shard(task: ShardTask) -> PreparedShard:
+    with paused_gc():
+        return _prepare(task, parse_shard(task.document))
+
+
+def _prepare(task: ShardTask, items: list[ParsedItem]) -> PreparedShard:
+    out = PreparedShard(location=task.document.location)
+    organization, now = task.organization_urn, task.now
+    category_ids: dict[str | None, str | None] = {}
+    encode: Callable[[tuple[Any, ...]], Any] = copy_line if task.copy_text else tuple
+    for item in items:
+        brand_urn = _resolve_brand(task, item, out)
+        path = item.category_path
+        if path in category_ids:
+            category_id = category_ids[path]
+        else:
+            rows = category_rows(path, now) if path else []
+            for row in rows:
+                out.categories.setdefault(row["id"], row)
+            category_id = category_ids[path] = rows[-1]["id"] if rows else None
+        # What ingestion resolved joins the item's own digest: a brand newly matched by
+        # name, or an item moved to another shard, is a change worth writing.
+        digest = hashlib.sha256(
+            f"{item.digest}|{organization}|{brand_urn}|{category_id}|{out.location}".encode()
+        ).hexdigest()
+        url_key = strip_query(item.url) if item.url else None
+        if item.kind == PRODUCT_GROUP:
+            out.group_urns.append(item.urn)
+            out.group_where.append(item.where)
+            out.group_digests.append(digest)
+            out.group_url_keys.append(url_key)
+            values: tuple[Any, ...] = (
+                item.urn, task.ingestor, organization, brand_urn, category_id, item.group_code,
+                item.name, item.description, item.url, item.varies_by, item.media,
+                out.location, digest, now, now, None,
+            )  # fmt: skip
+            out.group_rows.append(copy_line(values) + "\n" if task.copy_text else values)
+            continue
+        if brand_urn is None:
+            out.products_without_brand += 1
+        out.product_urns.append(item.urn)
+        out.product_where.append(item.where)
+        out.product_digests.append(digest)
+        out.variant_of.append(item.variant_of)
+        out.url_keys.append(url_key)
+        out.product_rows.append(
+            encode(
+                (
+                    item.urn,
+                    task.ingestor,
+                    organization,
+                    brand_urn,
+                    category_id,
+                    item.variant_of,
+                    item.sku,
+                    item.name,
+                    item.description,
+                    item.url,
+                    item.image,
+                    item.additional_properties,
+                    item.media,
+                    out.location,
+                    digest,
+                    now,
+                    now,
+                    None,
+                )
+            )
+        )
+        offers = [
+            (
+                item.urn,
+                n,
+                offer.price,
+                offer.price_currency,
+                offer.availability,
+                offer.inventory_level,
+                offer.price_valid_until,
+                offer.price_specification,
+            )
+            for n, offer in enumerate(item.offers)
+        ]
+        out.offer_rows.append(
+            "".join(copy_line(o) + "\n" for o in offers) if task.copy_text else offers
+        )
+        if len(out.preview) < 10:
+            first = item.offers[0] if item.offers else None
+            out.preview.append(
+                {
+                    "sku": item.sku or "",
+                    "name": item.name,
+                    "price": f"{first.price} {first.price_currency or ''}" if first else "",
+                    "brand": brand_urn or "",
+                }
+            )
+    return out
+
+
+def _resolve_brand(task: ShardTask, item: ParsedItem, out: PreparedShard) -> str | None:
+    organization = task.organization_urn
+    if item.brand_urn:
+        if item.brand_urn not in task.brands.urns:
+            out.new_brands.setdefault(
+                item.brand_urn, (organization, item.brand_name or item.brand_urn)
+            )
+        return item.brand_urn
+    if not item.brand_name:
+        return None
+    urn = task.brands.by_name.get(name_key(item.brand_name))
+    if urn is None:
+        # Named by the feed, absent from the registry: kept under the organization.
+        urn = synthetic_brand_urn(organization, item.brand_name)
+        out.new_brands.setdefault(urn, (organization, item.brand_name))
+    return urn
