@@ -39,8 +39,9 @@ from feedgen import generate_catalog, mutate_shards
 
 from lexi_pipelines.catalog.config import load_ingestion_config
 from lexi_pipelines.catalog.feed import feed_index_locations, ingest_feed, list_shards
+from lexi_pipelines.catalog.naming import content_hash
 from lexi_pipelines.catalog.parsing import parse_shard
-from lexi_pipelines.catalog.registry import content_hash, ingest_registry
+from lexi_pipelines.catalog.registry import ingest_registry
 from lexi_pipelines.catalog.sources import SourceReader
 from lexi_pipelines.db.engine import ensure_schema, make_engine
 from lexi_pipelines.db.models import Brand, Category, Offer, Organization, Product, ProductGroup

@@ -12,7 +12,7 @@ import yaml
 from croniter import croniter
 
 from lexi_pipelines.catalog.errors import IngestionConfigError
-from lexi_pipelines.catalog.sources import is_url, resolve_location
+from lexi_pipelines.catalog.locations import is_url, resolve_location
 
 SourceType = Literal["local", "http", "cmp"]
 SOURCE_TYPES: tuple[str, ...] = ("local", "http", "cmp")

@@ -21,16 +21,16 @@ from sqlalchemy import Connection, Engine, select
 from lexi_pipelines.catalog.config import IngestorConfig
 from lexi_pipelines.catalog.errors import CatalogInputError
 from lexi_pipelines.catalog.feed_writer import FeedResult, FeedWriter, RegistryState
-from lexi_pipelines.catalog.parsing import FeedIndex, parse_feed_index
-from lexi_pipelines.catalog.rows import PreparedShard, ShardTask, prepare_shard
-from lexi_pipelines.catalog.sources import (
+from lexi_pipelines.catalog.locations import (
     Document,
-    SourceReader,
     is_url,
     is_within,
     parent_location,
     resolve_location,
 )
+from lexi_pipelines.catalog.parsing import FeedIndex, parse_feed_index
+from lexi_pipelines.catalog.rows import PreparedShard, ShardTask, prepare_shard
+from lexi_pipelines.catalog.sources import SourceReader
 from lexi_pipelines.common.memory import paused_gc
 from lexi_pipelines.db.bulk import bulk_upsert
 from lexi_pipelines.db.models import Brand, FeedShard, Organization, table_of

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, exists, select
 
 from lexi_pipelines.catalog.errors import CatalogInputError
-from lexi_pipelines.catalog.registry import name_key
+from lexi_pipelines.catalog.locations import strip_query
+from lexi_pipelines.catalog.naming import name_key
 from lexi_pipelines.catalog.rows import (
     GROUP_COLUMNS,
     OFFER_COLUMNS,
@@ -23,7 +24,6 @@ from lexi_pipelines.catalog.rows import (
     BrandDirectory,
     PreparedShard,
 )
-from lexi_pipelines.catalog.sources import strip_query
 from lexi_pipelines.db.bulk import (
     bulk_insert,
     bulk_upsert,
@@ -146,6 +146,7 @@ class FeedWriter:
         self.seen_products: set[str] = set()
         self.seen_groups: set[str] = set()
         self.pending: list[_Pending] = []
+        self.provisional: list[_Pending] = []
         self.changed_groups: list[Any] = []
         self.brands: dict[str, dict[str, Any]] = {}
         self.categories: dict[str, dict[str, Any]] = {}
@@ -220,13 +221,17 @@ class FeedWriter:
             batch.product_rows, batch.offer_rows, strict=True,
         ):  # fmt: skip
             self.seen_products.add(urn)
-            stored = self.products.get(urn)
-            awaiting_group = variant_of is not None and variant_of not in self.live_groups
-            if stored is not None or awaiting_group:
+            if urn in self.products:
+                # Compared with the stored row once every group of the feed is known.
                 self.pending.append(
                     _Pending(urn, digest, variant_of, url_key, row, offers, batch.location)
                 )
                 continue
+            if variant_of is not None and variant_of not in self.live_groups:
+                # Its group may come in a later shard: link to it now, check at the end.
+                self.provisional.append(
+                    _Pending(urn, digest, variant_of, url_key, None, None, batch.location)
+                )
             self.result.products_inserted += 1
             new_products.append(self._product_row(row, variant_of))
             new_offers.append(offers)
@@ -261,6 +266,7 @@ class FeedWriter:
     def finish(self) -> None:
         result, now = self.result, self.now
         self._upsert(ProductGroup, GROUP_COLUMNS, self.changed_groups)
+        self._settle_provisional_links()
         new_products: list[Any] = []
         new_offers: list[Any] = []
         changed_products: list[Any] = []
@@ -327,6 +333,15 @@ class FeedWriter:
         ]
         self.result.organizations_created_from_feed = list(organizations)
         bulk_upsert(self.conn, table_of(Organization), rows, update=False)
+
+    def _settle_provisional_links(self) -> None:
+        """Relink new variants whose ``isVariantOf`` named no group of the whole feed."""
+        relink: dict[str | None, list[str]] = {}
+        for item in self.provisional:
+            if item.variant_of not in self.live_groups:
+                relink.setdefault(self._link(item), []).append(item.urn)
+        for group, urns in relink.items():
+            update_by_keys(self.conn, table_of(Product), "urn", urns, {"product_group_urn": group})
 
     # -- helpers ------------------------------------------------------------------------------
 

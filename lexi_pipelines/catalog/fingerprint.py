@@ -11,13 +11,10 @@ import hashlib
 from lexi_pipelines.catalog.config import IngestorConfig
 from lexi_pipelines.catalog.errors import CatalogInputError
 from lexi_pipelines.catalog.feed import feed_index_locations
+from lexi_pipelines.catalog.locations import parent_location, resolve_location
 from lexi_pipelines.catalog.parsing import parse_feed_index, parse_registry
 from lexi_pipelines.catalog.registry import select_organizations
-from lexi_pipelines.catalog.sources import (
-    SourceReader,
-    parent_location,
-    resolve_location,
-)
+from lexi_pipelines.catalog.sources import SourceReader
 
 
 def source_fingerprint(ingestor: IngestorConfig, reader: SourceReader) -> str:

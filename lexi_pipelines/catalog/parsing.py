@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from lexi_pipelines.catalog.errors import CatalogInputError
-from lexi_pipelines.catalog.sources import Document
+from lexi_pipelines.catalog.locations import Document
 
 PRODUCT, PRODUCT_GROUP = "Product", "ProductGroup"
 

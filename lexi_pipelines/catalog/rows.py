@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from lexi_pipelines.catalog.locations import Document, strip_query
+from lexi_pipelines.catalog.naming import category_rows, name_key, synthetic_brand_urn
 from lexi_pipelines.catalog.parsing import PRODUCT_GROUP, ParsedItem, parse_shard
-from lexi_pipelines.catalog.registry import category_rows, name_key, synthetic_brand_urn
-from lexi_pipelines.catalog.sources import Document, strip_query
 from lexi_pipelines.common.memory import paused_gc
 from lexi_pipelines.db.copy_text import copy_line
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from lexi_pipelines.catalog.errors import CatalogInputError
+from lexi_pipelines.catalog.locations import Document
 from lexi_pipelines.catalog.parsing import (
     PRODUCT,
     PRODUCT_GROUP,
@@ -21,7 +22,6 @@ from lexi_pipelines.catalog.parsing import (
     parse_registry,
     parse_shard,
 )
-from lexi_pipelines.catalog.sources import Document
 
 SPEC_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cmp"
 LOCATION = "/feeds/test/feed-000.json"

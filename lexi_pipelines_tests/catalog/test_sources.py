@@ -14,16 +14,16 @@ import pytest
 from lexi_pipelines.catalog.config import IngestorConfig
 from lexi_pipelines.catalog.errors import CatalogInputError, TransientSourceError
 from lexi_pipelines.catalog.feed import list_shards
-from lexi_pipelines.catalog.registry import category_rows, name_key, slugify, synthetic_brand_urn
-from lexi_pipelines.catalog.sources import (
+from lexi_pipelines.catalog.locations import (
     Document,
-    SourceReader,
     is_url,
     is_within,
     parent_location,
     resolve_location,
     strip_query,
 )
+from lexi_pipelines.catalog.naming import category_rows, name_key, slugify, synthetic_brand_urn
+from lexi_pipelines.catalog.sources import SourceReader
 from lexi_pipelines_tests.catalog.loopback import LoopbackServer, Route
 
 OK_BODY = b'{"@type": "ItemList", "itemListElement": []}'
