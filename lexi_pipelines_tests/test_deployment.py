@@ -7,7 +7,6 @@ The Postgres test builds a real Dagster instance from the repository's dagster.y
 from __future__ import annotations
 
 import importlib
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -23,8 +22,6 @@ from dagster._core.instance.config import dagster_instance_config
 from dagster._core.storage.config import pg_config
 from dagster_postgres.utils import pg_url_from_config
 from sqlalchemy.engine import make_url
-
-from lexi_pipelines_tests import pg
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -347,22 +344,6 @@ def test_dagster_yaml_requires_password_variable_to_be_set(
 # ------------------------------------------------------------------- dagster.yaml on Postgres
 
 
-@pytest.fixture
-def dagster_database_url() -> Iterator[str]:
-    """A fresh, empty Postgres database for one test; dropped afterwards."""
-    if not pg.postgres_available():
-        shown = make_url(pg.admin_url()).render_as_string(hide_password=True)
-        reason = f"PostgreSQL is not reachable at {shown} (set LEXI_TEST_DATABASE_URL)"
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    url = pg.create_database("lexi_test_dagster")
-    try:
-        yield url
-    finally:
-        pg.drop_database(url)
-
-
 @dg.asset
 def lexi_deploy_probe() -> int:
     return 1
@@ -370,10 +351,11 @@ def lexi_deploy_probe() -> int:
 
 @pytest.mark.postgres
 def test_instance_from_dagster_yaml_stores_runs_in_postgres(
-    dagster_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # `postgres_url` (conftest): a fresh database, dropped afterwards; a failure under CI.
     _dagster_home(tmp_path, monkeypatch)
-    url = make_url(dagster_database_url)
+    url = make_url(postgres_url)
     _pg_env(
         monkeypatch,
         user=url.username or "postgres",
@@ -393,7 +375,7 @@ def test_instance_from_dagster_yaml_stores_runs_in_postgres(
         assert result.success
         assert [run.run_id for run in instance.get_runs()] == [result.run_id]
 
-    engine = sa.create_engine(dagster_database_url, poolclass=sa.NullPool)
+    engine = sa.create_engine(postgres_url, poolclass=sa.NullPool)
     try:
         with engine.connect() as conn:
             status = conn.execute(

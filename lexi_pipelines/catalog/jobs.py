@@ -20,9 +20,14 @@ catalog_ingest_job = dg.define_asset_job(
 )
 
 
+DEFAULT_RETENTION_DAYS = 30.0
+
+
 class CleanupConfig(dg.Config):
     retention_days: float = Field(
-        default=30.0, ge=0, description="Purge products soft-deleted longer ago than this."
+        default=DEFAULT_RETENTION_DAYS,
+        ge=0,
+        description="Purge products soft-deleted longer ago than this.",
     )
 
 

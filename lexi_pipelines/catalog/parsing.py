@@ -338,94 +338,49 @@ def _parse_element(location: str, index: int, element: Any) -> ParsedItem:
     category = node.get("category")
     if type(category) is list:
         category = " > ".join(c for c in (_text(v) for v in category) if c)
-    media = _json_text(node.get("@cmp:media") or node.get("cmp:media"))
-    description = _text(node.get("description"))
-    url = _text(node.get("url"))
-    category_path = _text(category)
-    if kind == PRODUCT_GROUP:
-        group_code = _text(node.get("productGroupID"))
-        varies_by = _json_text([v for v in (_text(x) for x in _as_list(node.get("variesBy"))) if v])
-        digest_input: tuple[Any, ...] = (
-            kind,
-            urn,
-            name,
-            description,
-            url,
-            brand_name,
-            brand_urn,
-            category_path,
-            media,
-            group_code,
-            varies_by,
-        )
-        return ParsedItem(
-            kind,
-            urn,
-            where,
-            name,
-            description,
-            url,
-            brand_name,
-            brand_urn,
-            category_path,
-            media,
-            None,
-            None,
-            None,
-            "[]",
-            (),
-            group_code,
-            varies_by,
-            _digest(digest_input),
-        )
-    variant = node.get("isVariantOf")
-    variant_of = _text(variant.get("@id")) if type(variant) is dict else _text(variant)
-    sku = _text(node.get("sku"))
-    image = _url_of(node.get("image"))
-    properties = _json_text(node.get("additionalProperty"))
-    raw_offers = node.get("offers")
-    offers: tuple[ParsedOffer, ...] = ()
-    if raw_offers is not None:
-        offers = tuple(
-            _parse_offer(location, where, f"item.offers[{o_index}]", offer)
-            for o_index, offer in enumerate(_as_list(raw_offers))
-        )
-    digest_input = (
-        kind,
-        urn,
-        name,
-        description,
-        url,
-        brand_name,
-        brand_urn,
-        category_path,
-        media,
-        sku,
-        image,
-        variant_of,
-        properties,
-        [(str(o.price), *o[1:4], str(o.price_valid_until), o.price_specification) for o in offers],
-    )
-    return ParsedItem(
+    common = (
         kind,
         urn,
         where,
         name,
-        description,
-        url,
+        _text(node.get("description")),
+        _text(node.get("url")),
         brand_name,
         brand_urn,
-        category_path,
-        media,
-        sku,
-        image,
-        variant_of,
-        properties,
-        offers,
-        None,
-        "[]",
-        _digest(digest_input),
+        _text(category),
+        _json_text(node.get("@cmp:media") or node.get("cmp:media")),
     )
+    if kind == PRODUCT_GROUP:
+        varies_by = [v for v in (_text(x) for x in _as_list(node.get("variesBy"))) if v]
+        specific: tuple[Any, ...] = (
+            None, None, None, "[]", (), _text(node.get("productGroupID")), _json_text(varies_by)
+        )  # fmt: skip
+        digested: tuple[Any, ...] = specific[5:]
+    else:
+        variant = node.get("isVariantOf")
+        raw_offers = node.get("offers")
+        offers = tuple(
+            _parse_offer(location, where, f"item.offers[{o_index}]", offer)
+            for o_index, offer in enumerate(_as_list(raw_offers))
+        )
+        specific = (
+            _text(node.get("sku")),
+            _url_of(node.get("image")),
+            _text(variant.get("@id")) if type(variant) is dict else _text(variant),
+            _json_text(node.get("additionalProperty")),
+            offers,
+            None,
+            "[]",
+        )
+        digested = (
+            *specific[:4],
+            [
+                (str(o.price), *o[1:4], str(o.price_valid_until), o.price_specification)
+                for o in offers
+            ],
+        )
+    # The position ("where") is left out: moving an item within the feed changes nothing.
+    return ParsedItem._make((*common, *specific, _digest((*common[:2], *common[3:], *digested))))
 
 
 def _digest(values: tuple[Any, ...]) -> str:

@@ -1,9 +1,16 @@
 """One cron schedule per ingestor (its ``schedule`` field) and the daily cleanup."""
 
+import os
+
 import dagster as dg
 
 from lexi_pipelines.catalog.config import IngestorConfig
-from lexi_pipelines.catalog.jobs import catalog_cleanup_job, catalog_ingest_job
+from lexi_pipelines.catalog.jobs import (
+    DEFAULT_RETENTION_DAYS,
+    CleanupConfig,
+    catalog_cleanup_job,
+    catalog_ingest_job,
+)
 from lexi_pipelines.catalog.partitions import ingestion_config
 
 
@@ -28,10 +35,22 @@ def ingestor_schedule(ingestor: IngestorConfig) -> dg.ScheduleDefinition:
 
 ingestor_schedules = [ingestor_schedule(i) for i in ingestion_config.ingestors]
 
-catalog_cleanup_schedule = dg.ScheduleDefinition(
+
+@dg.schedule(
     name="catalog_cleanup_schedule",
     job=catalog_cleanup_job,
     cron_schedule="0 3 * * *",
     execution_timezone="UTC",
-    description="Daily purge of long soft-deleted products and orphaned categories.",
+    description=(
+        "Daily purge of products soft-deleted longer than LEXI_CATALOG_RETENTION_DAYS "
+        f"(default {DEFAULT_RETENTION_DAYS:g}) and of orphaned categories."
+    ),
 )
+def catalog_cleanup_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    # Read at tick time, so changing the variable needs no redeploy of the schedule.
+    retention = float(os.environ.get("LEXI_CATALOG_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS)
+    return dg.RunRequest(
+        run_config=dg.RunConfig(
+            ops={"purge_soft_deleted_products": CleanupConfig(retention_days=retention)}
+        )
+    )

@@ -46,9 +46,17 @@ def test_schedule_requests_its_own_partition(ingestor: str) -> None:
     assert request.run_key == f"{ingestor}:{tick.isoformat()}"
 
 
-def test_cleanup_schedule_is_daily() -> None:
+def test_cleanup_schedule_is_daily_with_retention_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     assert catalog_cleanup_schedule.cron_schedule == "0 3 * * *"
     assert catalog_cleanup_schedule.job_name == "catalog_cleanup_job"
+    monkeypatch.setenv("LEXI_CATALOG_RETENTION_DAYS", "7")
+    with dg.build_schedule_context(repository_def=defs.get_repository_def()) as context:
+        data = catalog_cleanup_schedule.evaluate_tick(context)
+    assert data.run_requests is not None
+    config = data.run_requests[0].run_config
+    assert config["ops"]["purge_soft_deleted_products"]["config"]["retention_days"] == 7.0
 
 
 def _tick(

@@ -138,3 +138,14 @@ def test_lexi_demo_runs_on_the_embedded_default(tmp_path: Path) -> None:
     assert "dagster dev" in completed.stdout
     assert (tmp_path / "lexi" / "lexi.db").exists()
     assert (tmp_path / "lexi" / "dagster" / "dagster.yaml").exists()
+
+
+def test_lexi_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEXI_", "DAGSTER_"))}
+    env["LEXI_DATABASE_URL"] = f"sqlite:///{tmp_path / 'fresh.db'}"
+    lexi = str(Path(sys.executable).with_name("lexi"))
+    completed = subprocess.run(
+        [lexi, "db", "upgrade"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "at 0001_catalog" in completed.stdout
