@@ -372,13 +372,8 @@ def _parse_element(location: str, index: int, element: Any) -> ParsedItem:
             None,
             "[]",
         )
-        digested = (
-            *specific[:4],
-            [
-                (str(o.price), *o[1:4], str(o.price_valid_until), o.price_specification)
-                for o in offers
-            ],
-        )
+        # The offers as given: plain JSON hashes far faster than Decimals and datetimes.
+        digested = (*specific[:4], raw_offers)
     # The position ("where") is left out: moving an item within the feed changes nothing.
     return ParsedItem._make((*common, *specific, _digest((*common[:2], *common[3:], *digested))))
 
@@ -410,7 +405,9 @@ def _parse_offer(location: str, where: str, path: str, node: Any) -> ParsedOffer
     spec = node.get("priceSpecification")
     spec_text = None
     if type(spec) is dict:
-        _decimal(location, where, path, "priceSpecification.price", spec.get("price"))
+        spec_price = spec.get("price")
+        if not (type(spec_price) is float and spec_price >= 0):
+            _decimal(location, where, path, "priceSpecification.price", spec_price)
         spec_text = orjson.dumps(spec).decode()
     inventory = node.get("inventoryLevel")
     level = inventory.get("value") if type(inventory) is dict else inventory
