@@ -96,8 +96,14 @@ def _prepare(task: ShardTask, items: list[ParsedItem]) -> PreparedShard:
     organization, now = task.organization_urn, task.now
     category_ids: dict[str | None, str | None] = {}
     encode: Callable[[tuple[Any, ...]], Any] = copy_line if task.copy_text else tuple
+    brand_urns: dict[tuple[str | None, str | None], str | None] = {}
     for item in items:
-        brand_urn = _resolve_brand(task, item, out)
+        # Feeds repeat a handful of brands thousands of times: resolve each once.
+        brand_key = (item.brand_urn, item.brand_name)
+        if brand_key in brand_urns:
+            brand_urn = brand_urns[brand_key]
+        else:
+            brand_urn = brand_urns[brand_key] = _resolve_brand(task, item, out)
         path = item.category_path
         if path in category_ids:
             category_id = category_ids[path]

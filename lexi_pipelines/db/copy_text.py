@@ -8,7 +8,7 @@ stream it without per-row work.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -41,7 +41,8 @@ def copy_line(values: Sequence[Any]) -> str:
     Fast path: join first, then escape field by field only when the joined line shows a
     character that needs it (most rows have none).
     """
-    parts = [v if type(v) is str else _plain(v) for v in values]
+    encoders = _ENCODERS
+    parts = [v if type(v) is str else encoders.get(type(v), copy_field)(v) for v in values]
     line = "\t".join(parts)
     # The only backslashes and tabs allowed are those of NULL markers and separators.
     if (
@@ -53,20 +54,19 @@ def copy_line(values: Sequence[Any]) -> str:
     return line
 
 
-def _plain(value: Any) -> str:
-    """A non-string value in COPY text; none of these forms contains a special character."""
-    if value is None:
-        return NULL
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, datetime):
-        return _isoformat(value)
-    if isinstance(value, (int, float, Decimal, date)):
-        return str(value) if not isinstance(value, date) else value.isoformat()
-    return copy_field(value)
-
-
 @lru_cache(maxsize=1024)
 def _isoformat(value: datetime) -> str:
     # Rows repeat a few timestamps (the ingest time, common validity dates).
     return value.isoformat()
+
+
+# Text forms of the common non-string types; none of them contains a special character.
+_ENCODERS: dict[type, Callable[[Any], str]] = {
+    type(None): lambda _: NULL,
+    bool: lambda value: "t" if value else "f",
+    int: int.__repr__,
+    float: float.__repr__,
+    Decimal: Decimal.__str__,
+    datetime: _isoformat,
+    date: date.isoformat,
+}
