@@ -25,6 +25,16 @@ class CatalogInputError(ValueError):
             parts.append(f"field '{field}'")
         super().__init__(": ".join([*parts, problem]))
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Raised in parse worker processes: travel back with every field intact.
+        return _rebuild_input_error, (self.source, self.problem, self.item, self.field)
+
+
+def _rebuild_input_error(
+    source: str, problem: str, item: str | None, field: str | None
+) -> CatalogInputError:
+    return CatalogInputError(source, problem, item=item, field=field)
+
 
 class TransientSourceError(RuntimeError):
     """A fault that may pass on its own (HTTP 5xx, timeouts, refused connections)."""

@@ -1,9 +1,10 @@
 """Feed ingestion: feed indexes and shards into product groups, products and offers.
 
-Everything is read, parsed and validated before the first write; the writes of one ingestor
-then happen in one transaction, so bad input or a crash leaves the previous state intact.
-Shards whose content (and organization registry entry) did not change since the last ingest
-are skipped, which makes re-ingesting an unchanged feed nearly free.
+Indexes are read and shard locations checked before anything is written; shards are then
+parsed by worker processes and written as they arrive, all in one transaction per ingestor,
+so bad input found in any shard, or a crash, leaves the previous state intact. Shards whose
+content (and organization registry entry) did not change since the last ingest are skipped,
+which makes re-ingesting an unchanged feed nearly free.
 """
 
 from __future__ import annotations
@@ -156,8 +157,12 @@ def prepare_shards(tasks: list[ShardTask]) -> Iterator[PreparedShard]:
     context = multiprocessing.get_context("forkserver")
     # Workers fork from a server that has already imported the parsing code.
     context.set_forkserver_preload(["lexi_pipelines.catalog.rows"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
         yield from pool.map(prepare_shard, tasks)
+    finally:
+        # On bad input the caller stops reading: do not parse the remaining shards.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def ingest_feed(

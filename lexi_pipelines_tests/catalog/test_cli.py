@@ -41,6 +41,15 @@ def _env(tmp_path: Path, catalog_dir: Path, database_url: str) -> dict[str, str]
     }
 
 
+def _run(command: list[str], env: dict[str, str], timeout: int = 180) -> str:
+    """Run a command line; fail the test with its stderr when it exits non-zero."""
+    completed = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed.stdout
+
+
 def _products(database_url: str) -> dict[str, int]:
     engine = make_engine(database_url)
     try:
@@ -57,7 +66,7 @@ def test_asset_materialize_one_partition(
     tmp_path: Path, catalog_dir: Path, sqlite_url: str
 ) -> None:
     env = _env(tmp_path, catalog_dir, sqlite_url)
-    completed = subprocess.run(
+    _run(
         [
             DAGSTER,
             "asset",
@@ -69,19 +78,14 @@ def test_asset_materialize_one_partition(
             "--partition",
             "northwind-home",
         ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
+        env,
     )
-    assert completed.returncode == 0, completed.stderr[-3000:]
     assert _products(sqlite_url) == {"northwind-home": 6}
 
 
 def test_job_backfill_all_partitions(tmp_path: Path, catalog_dir: Path, postgres_url: str) -> None:
     env = _env(tmp_path, catalog_dir, postgres_url)
-    completed = subprocess.run(
+    _run(
         [
             DAGSTER,
             "job",
@@ -93,13 +97,9 @@ def test_job_backfill_all_partitions(tmp_path: Path, catalog_dir: Path, postgres
             "--all",
             "--noprompt",
         ],
-        env=env,
-        capture_output=True,
-        text=True,
+        env,
         timeout=300,
-        check=False,
     )
-    assert completed.returncode == 0, completed.stderr[-3000:]
     deadline = time.monotonic() + 180
     previous_home = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
@@ -130,12 +130,9 @@ def test_lexi_demo_runs_on_the_embedded_default(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEXI_", "DAGSTER_"))}
     env["LEXI_HOME"] = str(tmp_path / "lexi")
     lexi = str(Path(sys.executable).with_name("lexi"))
-    completed = subprocess.run(
-        [lexi, "demo"], env=env, capture_output=True, text=True, timeout=180, check=False
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    assert "products                 26" in completed.stdout
-    assert "dagster dev" in completed.stdout
+    stdout = _run([lexi, "demo"], env)
+    assert "products                 26" in stdout
+    assert "dagster dev" in stdout
     assert (tmp_path / "lexi" / "lexi.db").exists()
     assert (tmp_path / "lexi" / "dagster" / "dagster.yaml").exists()
 
@@ -144,8 +141,4 @@ def test_lexi_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEXI_", "DAGSTER_"))}
     env["LEXI_DATABASE_URL"] = f"sqlite:///{tmp_path / 'fresh.db'}"
     lexi = str(Path(sys.executable).with_name("lexi"))
-    completed = subprocess.run(
-        [lexi, "db", "upgrade"], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    assert "at 0001_catalog" in completed.stdout
+    assert "at 0001_catalog" in _run([lexi, "db", "upgrade"], env, timeout=60)
