@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete, exists, select
+from sqlalchemy import Connection, Engine, delete, exists, select
 
 from lexi_pipelines.db.models import (
     Category,
@@ -43,7 +43,7 @@ def purge_deleted(
             .values(product_group_urn=None)
         )
         groups_purged = conn.execute(delete(groups).where(groups.c.deleted_at < cutoff))
-        categories_purged = _purge_orphan_categories(engine, conn)
+        categories_purged = _purge_orphan_categories(conn)
     return CleanupResult(
         cutoff=cutoff,
         products_purged=products_purged.rowcount or 0,
@@ -53,10 +53,7 @@ def purge_deleted(
     )
 
 
-def _purge_orphan_categories(engine: Engine, conn: object) -> int:
-    from sqlalchemy import Connection
-
-    assert isinstance(conn, Connection)
+def _purge_orphan_categories(conn: Connection) -> int:
     categories = table_of(Category)
     child = categories.alias("child")
     products, groups = table_of(Product), table_of(ProductGroup)

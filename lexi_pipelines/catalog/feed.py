@@ -46,7 +46,6 @@ PARALLEL_PARSE_MIN_BYTES = 8 * 1024 * 1024
 class ShardRef:
     location: str
     organization_urn: str
-    index_location: str
 
 
 def feed_index_locations(
@@ -91,7 +90,7 @@ def list_shards(
                         item=f"index {position}",
                         field=f"shards[{shard_no}].url",
                     )
-                shards.setdefault(location, ShardRef(location, organization, index_location))
+                shards.setdefault(location, ShardRef(location, organization))
     return list(shards.values()), new_organizations
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, exists, select
 
 from lexi_pipelines.catalog.errors import CatalogInputError
 from lexi_pipelines.catalog.locations import strip_query
-from lexi_pipelines.catalog.naming import name_key
+from lexi_pipelines.catalog.registry import brand_row, organization_row
 from lexi_pipelines.catalog.rows import (
     GROUP_COLUMNS,
     OFFER_COLUMNS,
@@ -188,7 +188,12 @@ class FeedWriter:
         self._check_duplicates(batch)
         self.categories.update(batch.categories)
         for urn, (organization, name) in batch.new_brands.items():
-            self.brands.setdefault(urn, self._brand_row(urn, organization, name))
+            if urn not in self.brands:
+                # Named by the feed but not by the registry: kept, marked as such.
+                self.brands[urn] = brand_row(
+                    urn, organization, name, FEED_ONLY_REGISTRY_HASH, self.now,
+                    seen_only_in_feed=True,
+                )  # fmt: skip
         self.result.products_without_brand += batch.products_without_brand
         if len(self.result.preview) < 10:
             self.result.preview.extend(batch.preview[: 10 - len(self.result.preview)])
@@ -314,21 +319,15 @@ class FeedWriter:
 
     def write_organizations(self, organizations: dict[str, str | None]) -> None:
         """Organizations a feed index named but no registry listed: kept, marked as such."""
-        rows: list[dict[str, Any]] = [
-            {
-                "urn": urn,
-                "ingestor": self.ingestor,
-                "name": name or urn,
-                "description": None,
-                "url": None,
-                "logo": None,
-                "same_as": [],
-                "feed_url": None,
-                "seen_only_in_feed": True,
-                "content_hash": FEED_ONLY_REGISTRY_HASH,
-                "created_at": self.now,
-                "updated_at": self.now,
-            }
+        rows = [
+            organization_row(
+                urn,
+                self.ingestor,
+                name or urn,
+                FEED_ONLY_REGISTRY_HASH,
+                self.now,
+                seen_only_in_feed=True,
+            )
             for urn, name in organizations.items()
         ]
         self.result.organizations_created_from_feed = list(organizations)
@@ -408,17 +407,3 @@ class FeedWriter:
     def _key(self, row: Any) -> str:
         # URNs never contain a raw tab (copy_field escapes it), so the split is exact.
         return row.split("\t", 1)[0] if self.copy_text else str(row["urn"])
-
-    def _brand_row(self, urn: str, organization: str, name: str) -> dict[str, Any]:
-        """A brand named by the feed but not by the registry."""
-        return {
-            "urn": urn,
-            "organization_urn": organization,
-            "name": name,
-            "name_key": name_key(name),
-            "logo": None,
-            "seen_only_in_feed": True,
-            "content_hash": FEED_ONLY_REGISTRY_HASH,
-            "created_at": self.now,
-            "updated_at": self.now,
-        }

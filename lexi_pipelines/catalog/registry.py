@@ -18,6 +18,61 @@ from lexi_pipelines.db.bulk import bulk_upsert, delete_by_keys
 from lexi_pipelines.db.models import Brand, Category, Organization, OrganizationCategory, table_of
 
 
+def organization_row(
+    urn: str,
+    ingestor: str,
+    name: str,
+    content_hash: str,
+    now: datetime,
+    *,
+    seen_only_in_feed: bool = False,
+    description: str | None = None,
+    url: str | None = None,
+    logo: str | None = None,
+    same_as: list[str] | None = None,
+    feed_url: str | None = None,
+) -> dict[str, Any]:
+    """An ``organizations`` row, from a registry entry or (``seen_only_in_feed``) a feed."""
+    return {
+        "urn": urn,
+        "ingestor": ingestor,
+        "name": name,
+        "description": description,
+        "url": url,
+        "logo": logo,
+        "same_as": same_as or [],
+        "feed_url": feed_url,
+        "seen_only_in_feed": seen_only_in_feed,
+        "content_hash": content_hash,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def brand_row(
+    urn: str,
+    organization_urn: str,
+    name: str,
+    content_hash: str,
+    now: datetime,
+    *,
+    logo: str | None = None,
+    seen_only_in_feed: bool = False,
+) -> dict[str, Any]:
+    """A ``brands`` row, from a registry entry or (``seen_only_in_feed``) a feed."""
+    return {
+        "urn": urn,
+        "organization_urn": organization_urn,
+        "name": name,
+        "name_key": name_key(name),
+        "logo": logo,
+        "seen_only_in_feed": seen_only_in_feed,
+        "content_hash": content_hash,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 @dataclass
 class RegistryResult:
     organizations: list[str] = field(default_factory=list)
@@ -106,42 +161,30 @@ def _write_registry(
         else:
             result.organizations_inserted += 1
         org_rows.append(
-            {
-                "urn": org.urn,
-                "ingestor": ingestor.name,
-                "name": org.name,
-                "description": org.description,
-                "url": org.url,
-                "logo": org.logo,
-                "same_as": org.same_as,
-                "feed_url": org.feed_url,
-                "seen_only_in_feed": False,
-                "content_hash": digest,
-                "created_at": now,
-                "updated_at": now,
-            }
+            organization_row(
+                org.urn,
+                ingestor.name,
+                org.name,
+                digest,
+                now,
+                description=org.description,
+                url=org.url,
+                logo=org.logo,
+                same_as=org.same_as,
+                feed_url=org.feed_url,
+            )
         )
         for brand in org.brands:
             urn = brand.urn or synthetic_brand_urn(org.urn, brand.name)
+            digest_of_brand = content_hash([urn, org.urn, brand.name, brand.logo])
             brand_rows.append(
-                {
-                    "urn": urn,
-                    "organization_urn": org.urn,
-                    "name": brand.name,
-                    "name_key": name_key(brand.name),
-                    "logo": brand.logo,
-                    "seen_only_in_feed": False,
-                    "content_hash": content_hash([urn, org.urn, brand.name, brand.logo]),
-                    "created_at": now,
-                    "updated_at": now,
-                }
+                brand_row(urn, org.urn, brand.name, digest_of_brand, now, logo=brand.logo)
             )
         for slug in org.categories:
-            for row in category_rows(slug, now):
+            rows = category_rows(slug, now)
+            for row in rows:
                 category_by_id.setdefault(row["id"], row)
-            links.append(
-                {"organization_urn": org.urn, "category_id": category_rows(slug, now)[-1]["id"]}
-            )
+            links.append({"organization_urn": org.urn, "category_id": rows[-1]["id"]})
     result.categories = len(category_by_id)
     if not org_rows:
         return

@@ -27,7 +27,8 @@ def _quote(conn: Connection, name: str) -> str:
     return conn.dialect.identifier_preparer.quote(name)
 
 
-def _uses_psycopg3(conn: Connection) -> bool:
+def uses_copy(conn: Connection) -> bool:
+    """Whether COPY can be used on this connection (PostgreSQL through psycopg 3)."""
     return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
 
 
@@ -48,7 +49,7 @@ def bulk_upsert(
     columns = list(rows[0].keys())
     keys = [c.name for c in table.primary_key.columns]
     changed = [c for c in columns if c not in keys and c not in preserve]
-    if _uses_psycopg3(conn):
+    if uses_copy(conn):
         _copy_upsert(conn, table, columns, keys, changed if update else [], rows)
         return len(rows)
     stmt: postgresql.Insert | sqlite.Insert
@@ -73,7 +74,7 @@ def bulk_upsert(
 def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
     if not rows:
         return 0
-    if _uses_psycopg3(conn):
+    if uses_copy(conn):
         _copy_rows(conn, _quote(conn, table.name), list(rows[0].keys()), rows, table)
         return len(rows)
     rows = _decode_json_text(table, rows)
@@ -252,8 +253,3 @@ def _staging(
             f"ON CONFLICT ({conflict}) {action}"
         )
         cursor.execute(f"DROP TABLE {staging}")
-
-
-def uses_copy(conn: Connection) -> bool:
-    """Whether COPY text helpers can be used on this connection."""
-    return _uses_psycopg3(conn)
