@@ -207,7 +207,6 @@ class FeedWriter:
             self.live_groups.add(urn)
             if url_key:
                 self.group_by_url[url_key] = urn
-            row = row if self.copy_text else dict(zip(GROUP_COLUMNS, row, strict=True))
             stored = self.groups.get(urn)
             if stored is None:
                 self.result.groups_inserted += 1
@@ -219,26 +218,40 @@ class FeedWriter:
                 self.result.groups_unchanged += 1
         self._insert(ProductGroup, GROUP_COLUMNS, new_groups)
 
+        urns = batch.product_urns
+        self.seen_products.update(urns)
+        live_groups = self.live_groups
+        if not self.products or self.products.keys().isdisjoint(urns):
+            # Every product is new to this ingestor (always so on a first ingest): the rows
+            # go as prepared, linked to the group they name.
+            for n, variant_of in enumerate(batch.variant_of):
+                if variant_of is not None and variant_of not in live_groups:
+                    # Its group may come in a later shard: check at the end.
+                    self.provisional.append(
+                        _Pending(urns[n], batch.product_digests[n], variant_of,
+                                 batch.url_keys[n], None, None, batch.location)
+                    )  # fmt: skip
+            self.result.products_inserted += len(urns)
+            self._insert_products(batch.product_rows, batch.offer_rows)
+            return
         new_products: list[Any] = []
         new_offers: list[Any] = []
         for urn, digest, variant_of, url_key, row, offers in zip(
-            batch.product_urns, batch.product_digests, batch.variant_of, batch.url_keys,
+            urns, batch.product_digests, batch.variant_of, batch.url_keys,
             batch.product_rows, batch.offer_rows, strict=True,
         ):  # fmt: skip
-            self.seen_products.add(urn)
             if urn in self.products:
                 # Compared with the stored row once every group of the feed is known.
                 self.pending.append(
                     _Pending(urn, digest, variant_of, url_key, row, offers, batch.location)
                 )
                 continue
-            if variant_of is not None and variant_of not in self.live_groups:
-                # Its group may come in a later shard: link to it now, check at the end.
+            if variant_of is not None and variant_of not in live_groups:
                 self.provisional.append(
                     _Pending(urn, digest, variant_of, url_key, None, None, batch.location)
                 )
             self.result.products_inserted += 1
-            new_products.append(self._product_row(row, variant_of))
+            new_products.append(row)
             new_offers.append(offers)
         self._insert_products(new_products, new_offers)
 
@@ -359,9 +372,11 @@ class FeedWriter:
         return None
 
     def _product_row(self, row: Any, group: str | None) -> Any:
+        """A prepared product row with its group column replaced."""
         if self.copy_text:
-            return f"{row}\t{copy_field(group)}\n"
-        return dict(zip(PRODUCT_COLUMNS_WITH_GROUP, (*row, group), strict=True))
+            # Fields are escaped, so the last raw tab is the last separator.
+            return f"{row[: row.rindex(chr(9))]}\t{copy_field(group)}\n"
+        return (*row[:-1], group)
 
     def _insert_products(self, rows: list[Any], offers: list[Any]) -> None:
         if not rows:
@@ -394,7 +409,9 @@ class FeedWriter:
         if self.copy_text:
             copy_text_insert(self.conn, table_of(model), columns, "".join(rows))
         else:
-            bulk_insert(self.conn, table_of(model), rows)
+            bulk_insert(
+                self.conn, table_of(model), [dict(zip(columns, r, strict=True)) for r in rows]
+            )
 
     def _upsert(self, model: type[Base], columns: tuple[str, ...], rows: list[Any]) -> None:
         if not rows:
@@ -402,8 +419,10 @@ class FeedWriter:
         if self.copy_text:
             copy_text_upsert(self.conn, table_of(model), columns, "".join(rows))
         else:
-            bulk_upsert(self.conn, table_of(model), rows)
+            bulk_upsert(
+                self.conn, table_of(model), [dict(zip(columns, r, strict=True)) for r in rows]
+            )
 
     def _key(self, row: Any) -> str:
         # URNs never contain a raw tab (copy_field escapes it), so the split is exact.
-        return row.split("\t", 1)[0] if self.copy_text else str(row["urn"])
+        return row.split("\t", 1)[0] if self.copy_text else str(row[0])

@@ -10,7 +10,6 @@ one of a product row so it can be appended.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,9 +18,10 @@ from lexi_pipelines.catalog.locations import Document, strip_query
 from lexi_pipelines.catalog.naming import category_rows, name_key, synthetic_brand_urn
 from lexi_pipelines.catalog.parsing import PRODUCT_GROUP, ParsedItem, parse_shard
 from lexi_pipelines.common.memory import paused_gc
-from lexi_pipelines.db.copy_text import copy_line
+from lexi_pipelines.db.copy_text import NULL, copy_field, copy_line, timestamp_text
 
-# Column orders of the encoded rows. ``product_group_urn`` is appended to product rows.
+# Column orders of the encoded rows. Product rows end with ``product_group_urn``: the group
+# the item names, which the writer replaces when it links the variant to another one.
 PRODUCT_COLUMNS = (
     "urn", "ingestor", "organization_urn", "brand_urn", "category_id", "variant_of", "sku",
     "name", "description", "url", "image", "additional_properties", "media", "shard_url",
@@ -94,24 +94,38 @@ def prepare_shard(task: ShardTask) -> PreparedShard:
 def _prepare(task: ShardTask, items: list[ParsedItem]) -> PreparedShard:
     out = PreparedShard(location=task.document.location)
     organization, now = task.organization_urn, task.now
-    category_ids: dict[str | None, str | None] = {}
-    encode: Callable[[tuple[Any, ...]], Any] = copy_line if task.copy_text else tuple
-    brand_urns: dict[tuple[str | None, str | None], str | None] = {}
+    # value and its COPY text
+    category_ids: dict[str | None, tuple[str | None, str]] = {}
+    brand_urns: dict[tuple[str | None, str | None], tuple[str | None, str]] = {}
+    # JSON forbids raw control characters in strings, so without a backslash in the document
+    # no parsed string (nor its JSON re-encoding) holds a character COPY text must escape:
+    # lines are then joined as they are, without per-field checks.
+    plain = task.copy_text and b"\\" not in task.document.content
+    ingestor, location = copy_field(task.ingestor), copy_field(out.location)
+    org_text, now_text = copy_field(organization), copy_field(now)
+    product_head = f"{ingestor}\t{org_text}\t"
+    product_tail = f"\t{location}\t"
+    stamps = f"\t{now_text}\t{now_text}\t{NULL}\t"
     for item in items:
         # Feeds repeat a handful of brands thousands of times: resolve each once.
         brand_key = (item.brand_urn, item.brand_name)
         if brand_key in brand_urns:
-            brand_urn = brand_urns[brand_key]
+            brand_urn, brand_text = brand_urns[brand_key]
         else:
-            brand_urn = brand_urns[brand_key] = _resolve_brand(task, item, out)
+            brand_urn = _resolve_brand(task, item, out)
+            # Registry URNs come from another document: escaped like any foreign text.
+            brand_text = copy_field(brand_urn)
+            brand_urns[brand_key] = (brand_urn, brand_text)
         path = item.category_path
         if path in category_ids:
-            category_id = category_ids[path]
+            category_id, category_text = category_ids[path]
         else:
             rows = category_rows(path, now) if path else []
             for row in rows:
                 out.categories.setdefault(row["id"], row)
-            category_id = category_ids[path] = rows[-1]["id"] if rows else None
+            category_id = rows[-1]["id"] if rows else None
+            category_text = copy_field(category_id)
+            category_ids[path] = (category_id, category_text)
         # What ingestion resolved joins the item's own digest: a brand newly matched by
         # name, or an item moved to another shard, is a change worth writing.
         digest = hashlib.sha256(
@@ -137,46 +151,42 @@ def _prepare(task: ShardTask, items: list[ParsedItem]) -> PreparedShard:
         out.product_digests.append(digest)
         out.variant_of.append(item.variant_of)
         out.url_keys.append(url_key)
-        out.product_rows.append(
-            encode(
-                (
-                    item.urn,
-                    task.ingestor,
-                    organization,
-                    brand_urn,
-                    category_id,
-                    item.variant_of,
-                    item.sku,
-                    item.name,
-                    item.description,
-                    item.url,
-                    item.image,
-                    item.additional_properties,
-                    item.media,
-                    out.location,
-                    digest,
-                    now,
-                    now,
-                    None,
+        if plain:
+            # Text fields are None or non-empty, so "or NULL" is exact.
+            out.product_rows.append(
+                f"{item.urn}\t{product_head}{brand_text}\t{category_text}\t"
+                f"{item.variant_of or NULL}\t{item.sku or NULL}\t{item.name}\t"
+                f"{item.description or NULL}\t{item.url or NULL}\t{item.image or NULL}\t"
+                f"{item.additional_properties}\t{item.media}{product_tail}{digest}{stamps}"
+                f"{item.variant_of or NULL}\n"
+            )
+            out.offer_rows.append(
+                "".join(
+                    [
+                        f"{item.urn}\t{n}\t{o.price}\t{o.price_currency or NULL}\t"
+                        f"{o.availability or NULL}\t"
+                        f"{NULL if o.inventory_level is None else o.inventory_level}\t"
+                        f"{timestamp_text(o.price_valid_until) if o.price_valid_until else NULL}\t"
+                        f"{o.price_specification or NULL}\n"
+                        for n, o in enumerate(item.offers)
+                    ]
                 )
             )
-        )
-        offers = [
-            (
-                item.urn,
-                n,
-                offer.price,
-                offer.price_currency,
-                offer.availability,
-                offer.inventory_level,
-                offer.price_valid_until,
-                offer.price_specification,
-            )
-            for n, offer in enumerate(item.offers)
-        ]
-        out.offer_rows.append(
-            "".join(copy_line(o) + "\n" for o in offers) if task.copy_text else offers
-        )
+        else:
+            values = (
+                item.urn, task.ingestor, organization, brand_urn, category_id, item.variant_of,
+                item.sku, item.name, item.description, item.url, item.image,
+                item.additional_properties, item.media, out.location, digest, now, now, None,
+                # product_group_urn: the group named, unless the writer links another
+                item.variant_of,
+            )  # fmt: skip
+            offers = [(item.urn, n, *offer) for n, offer in enumerate(item.offers)]
+            if task.copy_text:
+                out.product_rows.append(copy_line(values) + "\n")
+                out.offer_rows.append("".join(copy_line(o) + "\n" for o in offers))
+            else:
+                out.product_rows.append(values)
+                out.offer_rows.append(offers)
         if len(out.preview) < 10:
             first = item.offers[0] if item.offers else None
             out.preview.append(

@@ -55,7 +55,7 @@ def copy_line(values: Sequence[Any]) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _isoformat(value: datetime) -> str:
+def timestamp_text(value: datetime) -> str:
     # Rows repeat a few timestamps (the ingest time, common validity dates).
     return value.isoformat()
 
@@ -67,6 +67,6 @@ _ENCODERS: dict[type, Callable[[Any], str]] = {
     int: int.__repr__,
     float: float.__repr__,
     Decimal: Decimal.__str__,
-    datetime: _isoformat,
+    datetime: timestamp_text,
     date: date.isoformat,
 }
