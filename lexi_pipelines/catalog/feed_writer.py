@@ -16,6 +16,7 @@ from sqlalchemy import Connection, exists, select
 
 from lexi_pipelines.catalog.errors import CatalogInputError
 from lexi_pipelines.catalog.locations import strip_query
+from lexi_pipelines.catalog.parsing import item_where
 from lexi_pipelines.catalog.registry import brand_row, organization_row
 from lexi_pipelines.catalog.rows import (
     GROUP_COLUMNS,
@@ -142,7 +143,9 @@ class FeedWriter:
         self.shared_keys = bool(
             conn.scalar(select(exists().where(products.c.ingestor != ingestor)))
         )
-        self.seen: dict[str, str] = {}
+        # Every @id of the feed so far -> index of its shard in ``batches``
+        self.seen: dict[str, int] = {}
+        self.batches: list[PreparedShard] = []
         self.seen_products: set[str] = set()
         self.seen_groups: set[str] = set()
         self.pending: list[_Pending] = []
@@ -221,7 +224,7 @@ class FeedWriter:
         urns = batch.product_urns
         self.seen_products.update(urns)
         live_groups = self.live_groups
-        if not self.products or self.products.keys().isdisjoint(urns):
+        if self.products.keys().isdisjoint(urns):
             # Every product is new to this ingestor (always so on a first ingest): the rows
             # go as prepared, linked to the group they name.
             for n, variant_of in enumerate(batch.variant_of):
@@ -232,13 +235,19 @@ class FeedWriter:
                                  batch.url_keys[n], None, None, batch.location)
                     )  # fmt: skip
             self.result.products_inserted += len(urns)
-            self._insert_products(batch.product_rows, batch.offer_rows)
+            if self.copy_text and not self.shared_keys:
+                copy_text_insert(
+                    self.conn, table_of(Product), PRODUCT_COLUMNS_WITH_GROUP, batch.product_rows
+                )
+                self._copy_offers(batch.offer_rows)
+            else:
+                self._insert_products(batch.product_row_list(), batch.offer_row_list())
             return
         new_products: list[Any] = []
         new_offers: list[Any] = []
         for urn, digest, variant_of, url_key, row, offers in zip(
             urns, batch.product_digests, batch.variant_of, batch.url_keys,
-            batch.product_rows, batch.offer_rows, strict=True,
+            batch.product_row_list(), batch.offer_row_list(), strict=True,
         ):  # fmt: skip
             if urn in self.products:
                 # Compared with the stored row once every group of the feed is known.
@@ -256,20 +265,35 @@ class FeedWriter:
         self._insert_products(new_products, new_offers)
 
     def _check_duplicates(self, batch: PreparedShard) -> None:
-        for urns, wheres in (
-            (batch.product_urns, batch.product_where),
-            (batch.group_urns, batch.group_where),
+        urns = [*batch.product_urns, *batch.group_urns]
+        fresh = dict.fromkeys(urns, len(self.batches))
+        # Set operations first: the item-by-item search only runs when one will fail.
+        if (
+            len(fresh) != len(urns)
+            or not self.seen.keys().isdisjoint(fresh)
+            or not self.products.keys().isdisjoint(fresh)
         ):
-            for urn, where in zip(urns, wheres, strict=True):
-                here = f"{batch.location} {where}"
-                first = self.seen.setdefault(urn, here)
-                if first != here:
+            self._find_duplicate(batch)
+        self.seen.update(fresh)
+        self.batches.append(batch)
+
+    def _find_duplicate(self, batch: PreparedShard) -> None:
+        here: dict[str, str] = {}
+        for urns, positions in (
+            (batch.product_urns, batch.product_positions),
+            (batch.group_urns, batch.group_positions),
+        ):
+            for urn, position in zip(urns, positions, strict=True):
+                where = item_where(position, urn)
+                first = self._first_seen(urn) or here.get(urn)
+                if first:
                     raise CatalogInputError(
                         batch.location,
                         f"duplicate @id {urn} in one feed (first seen at {first})",
                         item=where,
                         field="item.@id",
                     )
+                here[urn] = f"{batch.location} {where}"
                 stored = self.products.get(urn)
                 if stored and stored.alive and stored.shard not in self.rewritten:
                     raise CatalogInputError(
@@ -278,6 +302,15 @@ class FeedWriter:
                         item=where,
                         field="item.@id",
                     )
+
+    def _first_seen(self, urn: str) -> str | None:
+        """Where an earlier shard of this feed had ``urn``."""
+        if urn not in self.seen:
+            return None
+        batch = self.batches[self.seen[urn]]
+        urns = [*batch.product_urns, *batch.group_urns]
+        positions = [*batch.product_positions, *batch.group_positions]
+        return f"{batch.location} {item_where(positions[urns.index(urn)], urn)}"
 
     # -- after the last shard -----------------------------------------------------------------
 
@@ -396,12 +429,14 @@ class FeedWriter:
 
     def _insert_offers(self, offers: list[Any]) -> None:
         if self.copy_text:
-            text = "".join(offers)
-            copy_text_insert(self.conn, table_of(Offer), OFFER_COLUMNS, text)
-            self.result.offers_written += text.count("\n")
+            self._copy_offers("".join(offers))
         else:
             rows = [dict(zip(OFFER_COLUMNS, o, strict=True)) for batch in offers for o in batch]
             self.result.offers_written += bulk_insert(self.conn, table_of(Offer), rows)
+
+    def _copy_offers(self, text: str) -> None:
+        copy_text_insert(self.conn, table_of(Offer), OFFER_COLUMNS, text)
+        self.result.offers_written += text.count("\n")
 
     def _insert(self, model: type[Base], columns: tuple[str, ...], rows: list[Any]) -> None:
         if not rows:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
@@ -60,6 +61,6 @@ class Document:
     location: str
     content: bytes
 
-    @property
-    def sha256(self) -> str:
+    @cached_property
+    def sha256(self) -> str:  # read twice per ingest; shards are megabytes
         return hashlib.sha256(self.content).hexdigest()

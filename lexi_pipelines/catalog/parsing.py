@@ -317,7 +317,7 @@ def _parse_element(location: str, index: int, element: Any) -> ParsedItem:
     urn = _text(node.get("@id"))
     if urn is None:
         raise CatalogInputError(location, "missing required field", item=where, field="item.@id")
-    where = f"item {index} ({urn})"
+    where = item_where(index, urn)
     name = _text(node.get("name"))
     if name is None:
         raise CatalogInputError(location, "missing required field", item=where, field="item.name")
@@ -376,6 +376,11 @@ def _parse_element(location: str, index: int, element: Any) -> ParsedItem:
         digested = (*specific[:4], raw_offers)
     # The position ("where") is left out: moving an item within the feed changes nothing.
     return ParsedItem._make((*common, *specific, _digest((*common[:2], *common[3:], *digested))))
+
+
+def item_where(index: int, urn: str) -> str:
+    """How errors name an item: its number in the shard and its @id."""
+    return f"item {index} ({urn})"
 
 
 def _digest(values: tuple[Any, ...]) -> str:

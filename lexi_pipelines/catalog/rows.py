@@ -59,20 +59,25 @@ class ShardTask:
 
 @dataclass
 class PreparedShard:
-    """One shard's rows, column-wise so it crosses a process boundary cheaply."""
+    """One shard's rows, column-wise so it crosses a process boundary cheaply.
+
+    With COPY text, the rows of all products and of all offers each travel as one string: the
+    writer sends them on as they are unless it has to handle products one by one.
+    """
 
     location: str
     product_urns: list[str] = field(default_factory=list)
-    product_where: list[str] = field(default_factory=list)
+    product_positions: list[int] = field(default_factory=list)  # item numbers in the shard
     product_digests: list[str] = field(default_factory=list)
     variant_of: list[str | None] = field(default_factory=list)
     url_keys: list[str | None] = field(default_factory=list)
-    # COPY text prefix (no group column, no newline) or a value tuple, per product
-    product_rows: list[Any] = field(default_factory=list)
-    # all offers of a product: COPY lines joined (newline-terminated) or a list of tuples
-    offer_rows: list[Any] = field(default_factory=list)
+    # COPY lines of every product (str), or a value tuple per product
+    product_rows: Any = field(default_factory=list)
+    # COPY lines of every offer (str), or per product a list of value tuples
+    offer_rows: Any = field(default_factory=list)
+    offer_counts: list[int] = field(default_factory=list)  # offers per product
     group_urns: list[str] = field(default_factory=list)
-    group_where: list[str] = field(default_factory=list)
+    group_positions: list[int] = field(default_factory=list)
     group_digests: list[str] = field(default_factory=list)
     group_url_keys: list[str | None] = field(default_factory=list)
     group_rows: list[Any] = field(default_factory=list)  # complete COPY line or tuple
@@ -84,6 +89,24 @@ class PreparedShard:
     @property
     def item_count(self) -> int:
         return len(self.product_urns)
+
+    def product_row_list(self) -> list[Any]:
+        """One row per product: a newline-terminated COPY line or a value tuple."""
+        if isinstance(self.product_rows, str):
+            # Not splitlines(): escaped COPY text may still hold other line separators.
+            return [f"{line}\n" for line in self.product_rows.split("\n")[:-1]]
+        return list(self.product_rows)
+
+    def offer_row_list(self) -> list[Any]:
+        """Per product, its offers: COPY lines joined, or a list of value tuples."""
+        if not isinstance(self.offer_rows, str):
+            return list(self.offer_rows)
+        lines = self.offer_rows.split("\n")
+        grouped, start = [], 0
+        for count in self.offer_counts:
+            grouped.append("".join(f"{line}\n" for line in lines[start : start + count]))
+            start += count
+        return grouped
 
 
 def prepare_shard(task: ShardTask) -> PreparedShard:
@@ -106,7 +129,9 @@ def _prepare(task: ShardTask, items: list[ParsedItem]) -> PreparedShard:
     product_head = f"{ingestor}\t{org_text}\t"
     product_tail = f"\t{location}\t"
     stamps = f"\t{now_text}\t{now_text}\t{NULL}\t"
-    for item in items:
+    product_lines: list[Any] = []
+    offer_lines: list[Any] = []
+    for position, item in enumerate(items, start=1):
         # Feeds repeat a handful of brands thousands of times: resolve each once.
         brand_key = (item.brand_urn, item.brand_name)
         if brand_key in brand_urns:
@@ -134,7 +159,7 @@ def _prepare(task: ShardTask, items: list[ParsedItem]) -> PreparedShard:
         url_key = strip_query(item.url) if item.url else None
         if item.kind == PRODUCT_GROUP:
             out.group_urns.append(item.urn)
-            out.group_where.append(item.where)
+            out.group_positions.append(position)
             out.group_digests.append(digest)
             out.group_url_keys.append(url_key)
             values: tuple[Any, ...] = (
@@ -147,30 +172,29 @@ def _prepare(task: ShardTask, items: list[ParsedItem]) -> PreparedShard:
         if brand_urn is None:
             out.products_without_brand += 1
         out.product_urns.append(item.urn)
-        out.product_where.append(item.where)
+        out.product_positions.append(position)
         out.product_digests.append(digest)
         out.variant_of.append(item.variant_of)
         out.url_keys.append(url_key)
+        out.offer_counts.append(len(item.offers))
         if plain:
             # Text fields are None or non-empty, so "or NULL" is exact.
-            out.product_rows.append(
+            product_lines.append(
                 f"{item.urn}\t{product_head}{brand_text}\t{category_text}\t"
                 f"{item.variant_of or NULL}\t{item.sku or NULL}\t{item.name}\t"
                 f"{item.description or NULL}\t{item.url or NULL}\t{item.image or NULL}\t"
                 f"{item.additional_properties}\t{item.media}{product_tail}{digest}{stamps}"
                 f"{item.variant_of or NULL}\n"
             )
-            out.offer_rows.append(
-                "".join(
-                    [
-                        f"{item.urn}\t{n}\t{o.price}\t{o.price_currency or NULL}\t"
-                        f"{o.availability or NULL}\t"
-                        f"{NULL if o.inventory_level is None else o.inventory_level}\t"
-                        f"{timestamp_text(o.price_valid_until) if o.price_valid_until else NULL}\t"
-                        f"{o.price_specification or NULL}\n"
-                        for n, o in enumerate(item.offers)
-                    ]
-                )
+            offer_lines.extend(
+                [
+                    f"{item.urn}\t{n}\t{o.price}\t{o.price_currency or NULL}\t"
+                    f"{o.availability or NULL}\t"
+                    f"{NULL if o.inventory_level is None else o.inventory_level}\t"
+                    f"{timestamp_text(o.price_valid_until) if o.price_valid_until else NULL}\t"
+                    f"{o.price_specification or NULL}\n"
+                    for n, o in enumerate(item.offers)
+                ]
             )
         else:
             values = (
@@ -182,11 +206,11 @@ def _prepare(task: ShardTask, items: list[ParsedItem]) -> PreparedShard:
             )  # fmt: skip
             offers = [(item.urn, n, *offer) for n, offer in enumerate(item.offers)]
             if task.copy_text:
-                out.product_rows.append(copy_line(values) + "\n")
-                out.offer_rows.append("".join(copy_line(o) + "\n" for o in offers))
+                product_lines.append(copy_line(values) + "\n")
+                offer_lines.extend([copy_line(o) + "\n" for o in offers])
             else:
-                out.product_rows.append(values)
-                out.offer_rows.append(offers)
+                product_lines.append(values)
+                offer_lines.append(offers)
         if len(out.preview) < 10:
             first = item.offers[0] if item.offers else None
             out.preview.append(
@@ -197,6 +221,10 @@ def _prepare(task: ShardTask, items: list[ParsedItem]) -> PreparedShard:
                     "brand": brand_urn or "",
                 }
             )
+    if task.copy_text:
+        out.product_rows, out.offer_rows = "".join(product_lines), "".join(offer_lines)
+    else:
+        out.product_rows, out.offer_rows = product_lines, offer_lines
     return out
 
 
