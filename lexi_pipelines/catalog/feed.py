@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -158,10 +160,32 @@ def prepare_shards(tasks: list[ShardTask]) -> Iterator[PreparedShard]:
     context.set_forkserver_preload(["lexi_pipelines.catalog.rows"])
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
     try:
-        yield from pool.map(prepare_shard, tasks)
+        # map() submits every task, and so starts every worker, before it returns.
+        with _main_module_hidden():
+            results = pool.map(prepare_shard, tasks)
+        yield from results
     finally:
         # On bad input the caller stops reading: do not parse the remaining shards.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Keep new worker processes from re-running the parent's ``__main__``.
+
+    Spawned and forkserver workers first import the parent's main script or module, as
+    ``__mp_main__``. Parse workers need nothing from it, and under a CLI entry point or a
+    benchmark script that import costs each worker about a second of CPU.
+    """
+    main = sys.modules["__main__"]
+    spec, path = getattr(main, "__spec__", None), main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__spec__ = spec
+        if path is not None:
+            main.__file__ = path
 
 
 def ingest_feed(
