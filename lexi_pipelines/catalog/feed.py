@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from sqlalchemy import Connection, Engine, select
 
@@ -120,10 +121,19 @@ def _index_organization(
 
 
 def fetch_all(reader: SourceReader, locations: list[str]) -> list[Document]:
-    if any(is_url(loc) for loc in locations) and len(locations) > 1:
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            return list(pool.map(reader.fetch, locations))
-    return [reader.fetch(loc) for loc in locations]
+    """The documents, read and digested in threads: reads and hashing release the GIL."""
+    if len(locations) < 2:
+        return [reader.fetch(loc) for loc in locations]
+    # Downloads wait on the network; local reads and hashing use the cores.
+    workers = 8 if any(is_url(loc) for loc in locations) else os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(partial(_fetch_digested, reader), locations))
+
+
+def _fetch_digested(reader: SourceReader, location: str) -> Document:
+    document = reader.fetch(location)
+    _ = document.sha256  # cached: the change check reads it next
+    return document
 
 
 def _load_registry_state(conn: Connection, ingestor: str) -> RegistryState:

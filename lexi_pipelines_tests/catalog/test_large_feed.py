@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from lexi_pipelines.catalog.config import load_ingestion_config
 from lexi_pipelines.catalog.errors import CatalogInputError
-from lexi_pipelines.catalog.feed import PARALLEL_PARSE_MIN_BYTES, ingest_feed
+from lexi_pipelines.catalog.feed import PARALLEL_PARSE_MIN_BYTES, _main_module_hidden, ingest_feed
 from lexi_pipelines.catalog.registry import ingest_registry
 from lexi_pipelines.catalog.sources import SourceReader
 from lexi_pipelines.db.engine import ensure_schema, make_engine
@@ -85,3 +85,12 @@ def count_variants(root: Path) -> int:
         for element in json.loads(shard.read_bytes())["itemListElement"]:
             count += "isVariantOf" in element["item"]
     return count
+
+
+def test_workers_are_started_without_the_main_module() -> None:
+    main = sys.modules["__main__"]
+    spec, path = main.__spec__, getattr(main, "__file__", None)
+    with _main_module_hidden():
+        # What multiprocessing reads to decide whether a new process imports __main__.
+        assert main.__spec__ is None and not hasattr(main, "__file__")
+    assert main.__spec__ is spec and getattr(main, "__file__", None) == path
