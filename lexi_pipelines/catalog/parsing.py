@@ -359,10 +359,13 @@ def _parse_element(location: str, index: int, element: Any) -> ParsedItem:
     else:
         variant = node.get("isVariantOf")
         raw_offers = node.get("offers")
-        offers = tuple(
-            _parse_offer(location, where, f"item.offers[{o_index}]", offer)
-            for o_index, offer in enumerate(_as_list(raw_offers))
-        )
+        if type(raw_offers) is dict:  # the usual single Offer
+            offers: tuple[ParsedOffer, ...] = (_parse_offer(location, where, 0, raw_offers),)
+        else:
+            offers = tuple(
+                _parse_offer(location, where, o_index, offer)
+                for o_index, offer in enumerate(_as_list(raw_offers))
+            )
         specific = (
             _text(node.get("sku")),
             _url_of(node.get("image")),
@@ -393,12 +396,13 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value if type(value) is list else [value]).decode()
 
 
-def _parse_offer(location: str, where: str, path: str, node: Any) -> ParsedOffer:
+def _parse_offer(location: str, where: str, index: int, node: Any) -> ParsedOffer:
+    path = f"item.offers[{index}]"
     if type(node) is not dict:
         raise CatalogInputError(location, "expected an Offer object", item=where, field=path)
     price = node.get("price")
     # The common case, a non-negative JSON number, skips the general conversion.
-    if type(price) is float and price >= 0 and price != float("inf"):
+    if type(price) is float and price >= 0 and price != _INFINITY:
         number = Decimal(repr(price))
     else:
         parsed = _decimal(location, where, path, "price", price)
@@ -429,6 +433,9 @@ def _parse_offer(location: str, where: str, path: str, node: Any) -> ParsedOffer
         _timestamp(location, where, path, valid_until) if valid_until else None,
         spec_text,
     )
+
+
+_INFINITY = float("inf")
 
 
 def _decimal(location: str, where: str, path: str, name: str, value: Any) -> Decimal | None:
