@@ -143,9 +143,10 @@ class FeedWriter:
         self.shared_keys = bool(
             conn.scalar(select(exists().where(products.c.ingestor != ingestor)))
         )
-        # Every @id of the feed so far -> index of its shard in ``batches``
+        # Every @id of the feed so far -> index of its shard in ``shard_items``, which keeps
+        # (location, @ids, item numbers) per shard to name a duplicate's first occurrence.
         self.seen: dict[str, int] = {}
-        self.batches: list[PreparedShard] = []
+        self.shard_items: list[tuple[str, list[str], list[int]]] = []
         self.seen_products: set[str] = set()
         self.seen_groups: set[str] = set()
         self.pending: list[_Pending] = []
@@ -266,7 +267,7 @@ class FeedWriter:
 
     def _check_duplicates(self, batch: PreparedShard) -> None:
         urns = [*batch.product_urns, *batch.group_urns]
-        fresh = dict.fromkeys(urns, len(self.batches))
+        fresh = dict.fromkeys(urns, len(self.shard_items))
         # Set operations first: the item-by-item search only runs when one will fail.
         if (
             len(fresh) != len(urns)
@@ -275,7 +276,9 @@ class FeedWriter:
         ):
             self._find_duplicate(batch)
         self.seen.update(fresh)
-        self.batches.append(batch)
+        # Not the batch itself: its rows are not kept once written.
+        positions = [*batch.product_positions, *batch.group_positions]
+        self.shard_items.append((batch.location, urns, positions))
 
     def _find_duplicate(self, batch: PreparedShard) -> None:
         here: dict[str, str] = {}
@@ -307,10 +310,8 @@ class FeedWriter:
         """Where an earlier shard of this feed had ``urn``."""
         if urn not in self.seen:
             return None
-        batch = self.batches[self.seen[urn]]
-        urns = [*batch.product_urns, *batch.group_urns]
-        positions = [*batch.product_positions, *batch.group_positions]
-        return f"{batch.location} {item_where(positions[urns.index(urn)], urn)}"
+        location, urns, positions = self.shard_items[self.seen[urn]]
+        return f"{location} {item_where(positions[urns.index(urn)], urn)}"
 
     # -- after the last shard -----------------------------------------------------------------
 
