@@ -9,13 +9,10 @@ which makes re-ingesting an unchanged feed nearly free.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import sys
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -36,6 +33,7 @@ from lexi_pipelines.catalog.parsing import FeedIndex, parse_feed_index
 from lexi_pipelines.catalog.rows import PreparedShard, ShardTask, prepare_shard
 from lexi_pipelines.catalog.sources import SourceReader
 from lexi_pipelines.common.memory import paused_gc
+from lexi_pipelines.common.processes import forkserver_pool, main_module_hidden
 from lexi_pipelines.db.bulk import bulk_upsert
 from lexi_pipelines.db.models import Brand, FeedShard, Organization, table_of
 
@@ -164,38 +162,15 @@ def prepare_shards(tasks: list[ShardTask]) -> Iterator[PreparedShard]:
     if workers < 2 or total < PARALLEL_PARSE_MIN_BYTES:
         yield from map(prepare_shard, tasks)
         return
-    # forkserver: forking a run process that holds threads and sockets is unsafe.
-    context = multiprocessing.get_context("forkserver")
-    # Workers fork from a server that has already imported the parsing code.
-    context.set_forkserver_preload(["lexi_pipelines.catalog.rows"])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = forkserver_pool(workers, ["lexi_pipelines.catalog.rows"])
     try:
         # map() submits every task, and so starts every worker, before it returns.
-        with _main_module_hidden():
+        with main_module_hidden():
             results = pool.map(prepare_shard, tasks)
         yield from results
     finally:
         # On bad input the caller stops reading: do not parse the remaining shards.
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-@contextmanager
-def _main_module_hidden() -> Iterator[None]:
-    """Keep new worker processes from re-running the parent's ``__main__``.
-
-    Spawned and forkserver workers first import the parent's main script or module, as
-    ``__mp_main__``. Parse workers need nothing from it, and under a CLI entry point or a
-    benchmark script that import costs each worker about a second of CPU.
-    """
-    main = sys.modules["__main__"]
-    spec, path = getattr(main, "__spec__", None), main.__dict__.pop("__file__", None)
-    main.__spec__ = None
-    try:
-        yield
-    finally:
-        main.__spec__ = spec
-        if path is not None:
-            main.__file__ = path
 
 
 def ingest_feed(

@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 
 from lexi_pipelines.catalog.config import load_ingestion_config
 from lexi_pipelines.catalog.errors import CatalogInputError
-from lexi_pipelines.catalog.feed import PARALLEL_PARSE_MIN_BYTES, _main_module_hidden, ingest_feed
+from lexi_pipelines.catalog.feed import PARALLEL_PARSE_MIN_BYTES, ingest_feed
 from lexi_pipelines.catalog.registry import ingest_registry
 from lexi_pipelines.catalog.sources import SourceReader
+from lexi_pipelines.common.processes import main_module_hidden
 from lexi_pipelines.db.engine import ensure_schema, make_engine
 from lexi_pipelines.db.models import Offer, Product
 from lexi_pipelines_tests.conftest import REPO_ROOT, snapshot
@@ -90,7 +91,7 @@ def count_variants(root: Path) -> int:
 def test_workers_are_started_without_the_main_module() -> None:
     main = sys.modules["__main__"]
     spec, path = main.__spec__, getattr(main, "__file__", None)
-    with _main_module_hidden():
+    with main_module_hidden():
         # What multiprocessing reads to decide whether a new process imports __main__.
         assert main.__spec__ is None and not hasattr(main, "__file__")
     assert main.__spec__ is spec and getattr(main, "__file__", None) == path
