@@ -1,11 +1,10 @@
 # Image for the lexi_pipelines code server, the Dagster webserver and the Dagster daemon
 # (docker-compose.yml runs all three from it with different commands).
 #
-#   docker build -t lexi-pipelines:local .                            # lean, no torch
-#   docker build --build-arg LEXI_EXTRAS=ml -t lexi-pipelines:ml .    # + CPU-only torch
+#   docker build -t lexi-pipelines:local .
 FROM python:3.11-slim
 
-# Comma-separated pyproject extras to install (e.g. "ml"). Empty keeps the image lean.
+# Comma-separated pyproject extras to install (e.g. "dev"). Empty keeps the image lean.
 ARG LEXI_EXTRAS=""
 ARG TORCH_VERSION=2.13.0
 
@@ -25,12 +24,9 @@ RUN useradd --system --uid 10001 --user-group --home-dir /opt/dagster --shell /u
     && mkdir -p "${DAGSTER_HOME}/storage" "${LEXI_STORAGE_PATH}" \
     && chown -R dagster:dagster "${DAGSTER_HOME}" "${LEXI_HOME}"
 
-# torch goes first and from the CPU wheel index: resolved from PyPI as a dependency of the `ml`
-# extra it would pull the multi-GB CUDA build. Skipped entirely unless `ml` is requested.
-RUN case ",${LEXI_EXTRAS}," in \
-        *,ml,*) pip install "torch==${TORCH_VERSION}" --index-url https://download.pytorch.org/whl/cpu ;; \
-        *) echo "LEXI_EXTRAS='${LEXI_EXTRAS}': skipping torch" ;; \
-    esac
+# torch goes first and from the CPU wheel index: resolved from PyPI as a dependency of
+# sentence-transformers it would pull the multi-GB CUDA build.
+RUN pip install "torch==${TORCH_VERSION}" --index-url https://download.pytorch.org/whl/cpu
 
 # README* is optional in the glob but pyproject.toml references README.md as the readme.
 COPY pyproject.toml README* ./

@@ -1,14 +1,16 @@
-"""``lexi``: command line for set-up and the embedded demo.
+"""``lexi``: command line for set-up, documents and the embedded demo.
 
-The demo runs the catalog job for every ingestor on the embedded default (SQLite and local
-files under ``LEXI_HOME``) and records the runs in a Dagster instance under
-``LEXI_HOME/dagster`` so ``dagster dev`` shows them afterwards.
+The demo runs the catalog job for every ingestor and the documents job for the demo project on
+the embedded default (SQLite and local files under ``LEXI_HOME``) and records the runs in a
+Dagster instance under ``LEXI_HOME/dagster`` so ``dagster dev`` shows them afterwards.
 """
 
 import os
+import shutil
 import sys
 import warnings
 from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -17,6 +19,8 @@ from lexi_pipelines.settings import get_settings
 app = typer.Typer(help="Lexi Pipelines: catalog and document intelligence on Dagster.")
 db_app = typer.Typer(help="Metadata database.")
 app.add_typer(db_app, name="db")
+documents_app = typer.Typer(help="Project documents: register files, show their status.")
+app.add_typer(documents_app, name="documents")
 
 
 @db_app.command("upgrade")
@@ -30,6 +34,63 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     typer.echo(f"{engine.url.render_as_string(hide_password=True)}: at {current_revision(engine)}")
 
 
+@documents_app.command("add")
+def documents_add(
+    project: Annotated[str, typer.Argument(help="Project name (its folder under storage)")],
+    files: Annotated[list[Path], typer.Argument(help="Files to copy into the project")],
+    subfolder: Annotated[str, typer.Option(help="Folder under documents/ to copy into")] = "",
+    max_file_mb: Annotated[float, typer.Option(help="Refuse larger files")] = 100.0,
+) -> None:
+    """Copy files into {storage}/{project}/documents/; the inbox sensor picks them up."""
+    from lexi_pipelines.documents.errors import DocumentsInputError
+    from lexi_pipelines.documents.inbox import add_files
+
+    storage = get_settings().storage_path
+    try:
+        targets = add_files(
+            storage, project, files, subfolder=subfolder, max_bytes=int(max_file_mb * 1e6)
+        )
+    except DocumentsInputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    for target in targets:
+        typer.echo(f"added {target}")
+
+
+@documents_app.command("partitions")
+def documents_partitions() -> None:
+    """Add a `projects` partition for every project folder to $DAGSTER_HOME's instance."""
+    import dagster as dg
+
+    from lexi_pipelines.documents.partitions import PROJECTS
+    from lexi_pipelines.documents.projects import discover_projects
+
+    projects = discover_projects(get_settings().storage_path)
+    with dg.DagsterInstance.get() as instance:
+        known = set(instance.get_dynamic_partitions(PROJECTS))
+        new = [p for p in projects if p not in known]
+        instance.add_dynamic_partitions(PROJECTS, new)
+    typer.echo(f"{len(projects)} project folders; added partitions: {', '.join(new) or 'none'}")
+
+
+@documents_app.command("status")
+def documents_status(project: str) -> None:
+    """Counts per status and the failed documents of a project."""
+    from lexi_pipelines.db.engine import ensure_schema, make_engine
+    from lexi_pipelines.documents.queries import failed_documents, status_counts
+
+    engine = make_engine(get_settings().database_url)
+    ensure_schema(engine)
+    counts = status_counts(engine, project)
+    if not counts:
+        typer.echo(f"{project}: no documents registered")
+    for status, count in sorted(counts.items()):
+        typer.echo(f"{status:<10} {count}")
+    for row in failed_documents(engine, project):
+        typer.echo(f"FAILED {row['relative_path']}: {row['error']}")
+    engine.dispose()
+
+
 def _dagster_home(lexi_home: Path) -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or lexi_home / "dagster")
     home.mkdir(parents=True, exist_ok=True)
@@ -41,9 +102,53 @@ def _dagster_home(lexi_home: Path) -> Path:
     return home
 
 
+def _summarize(result: Any, partition: str) -> None:
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        counts = ", ".join(
+            f"{k}={v.value}"
+            for k, v in metadata.items()
+            if isinstance(v.value, int | float)
+            and not k.endswith(("_per_s", "duration_s"))
+            and k not in ("workers",)
+        )
+        key = event.asset_key.to_user_string() if event.asset_key else event.step_key
+        typer.echo(f"{partition} {key}: {counts}")
+    checks = result.get_asset_check_evaluations()
+    passed = sum(1 for c in checks if c.passed)
+    failing = ", ".join(
+        f"{c.check_name} ({c.severity.value.lower()})" for c in checks if not c.passed
+    )
+    typer.echo(
+        f"{partition}: {passed}/{len(checks)} asset checks passed"
+        + (f"; failing: {failing}" if failing else "")
+        + "\n"
+    )
+
+
+def _copy_demo_documents(storage: Path) -> list[str]:
+    """Copy the shipped demo projects into storage, leaving files already there alone."""
+    from lexi_pipelines.settings import DEMO_DATA_DIR
+
+    projects = []
+    for project_dir in sorted((DEMO_DATA_DIR / "documents").iterdir()):
+        if not project_dir.is_dir():
+            continue
+        target = storage / project_dir.name
+        shutil.copytree(project_dir, target, dirs_exist_ok=True, copy_function=_copy_if_absent)
+        projects.append(project_dir.name)
+    return projects
+
+
+def _copy_if_absent(source: str, target: str) -> str:
+    if not os.path.exists(target):
+        shutil.copy2(source, target)
+    return target
+
+
 @app.command()
 def demo() -> None:
-    """Materialize the catalog for every demo ingestor on the embedded default."""
+    """Materialize the catalog for every demo ingestor and the demo documents project."""
     import dagster as dg
 
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -55,48 +160,33 @@ def demo() -> None:
     from lexi_pipelines.db.engine import ensure_schema, make_engine
     from lexi_pipelines.db.models import Base
     from lexi_pipelines.definitions import defs
+    from lexi_pipelines.documents.partitions import PROJECTS
 
-    job = defs.resolve_job_def("catalog_ingest_job")
-    partitions = job.partitions_def.get_partition_keys() if job.partitions_def else []
+    catalog_job = defs.resolve_job_def("catalog_ingest_job")
+    documents_job = defs.resolve_job_def("documents_job")
+    ingestors = (
+        catalog_job.partitions_def.get_partition_keys() if catalog_job.partitions_def else []
+    )
     typer.echo(f"database: {settings.database_url}")
     typer.echo(f"ingestion config: {settings.ingestion_config}")
+    typer.echo(f"document storage: {settings.storage_path}")
     typer.echo(f"dagster instance: {dagster_home}\n")
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     failed = []
     with dg.DagsterInstance.get() as instance:
-        for partition in partitions:
+        runs = [(catalog_job, p) for p in ingestors]
+        projects = _copy_demo_documents(settings.storage_path)
+        instance.add_dynamic_partitions(PROJECTS, projects)
+        runs += [(documents_job, p) for p in projects]
+        for job, partition in runs:
             result = job.execute_in_process(
-                partition_key=partition,
-                instance=instance,
-                raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                partition_key=partition, instance=instance, raise_on_error=False, run_config=quiet
             )
             if not result.success:
                 failed.append(partition)
                 typer.echo(f"{partition}: FAILED (run {result.run_id})", err=True)
                 continue
-            for event in result.get_asset_materialization_events():
-                metadata = event.materialization.metadata
-                counts = ", ".join(
-                    f"{k}={v.value}"
-                    for k, v in metadata.items()
-                    if (
-                        k.startswith(("organizations_inserted", "products_", "groups_inserted"))
-                        and k != "products_written_per_s"
-                    )
-                    or k in ("brands_written", "shards_total", "shards_skipped")
-                )
-                key = event.asset_key.to_user_string() if event.asset_key else event.step_key
-                typer.echo(f"{partition} {key}: {counts}")
-            checks = result.get_asset_check_evaluations()
-            passed = sum(1 for c in checks if c.passed)
-            failing = ", ".join(
-                f"{c.check_name} ({c.severity.value.lower()})" for c in checks if not c.passed
-            )
-            typer.echo(
-                f"{partition}: {passed}/{len(checks)} asset checks passed"
-                + (f"; failing: {failing}" if failing else "")
-                + "\n"
-            )
+            _summarize(result, partition)
 
     engine = make_engine(settings.database_url)
     ensure_schema(engine)
@@ -109,7 +199,9 @@ def demo() -> None:
     typer.echo(
         "\nOpen the UI on these runs:\n"
         f"  DAGSTER_HOME={dagster_home} .venv/bin/dagster dev -w workspace.yaml\n"
-        "then browse http://127.0.0.1:3000 (Assets > catalog)."
+        "then browse http://127.0.0.1:3000 (Assets > catalog, Assets > documents).\n"
+        f"Drop files into {settings.storage_path}/<project>/documents/ while `dagster dev` runs:\n"
+        "documents_inbox_sensor picks them up within a tick."
     )
     if failed:
         typer.echo(f"failed partitions: {', '.join(failed)}", err=True)

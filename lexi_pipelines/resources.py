@@ -7,6 +7,7 @@ import dagster as dg
 
 from lexi_pipelines.catalog.resources import CatalogSourceResource
 from lexi_pipelines.common.resources import DatabaseResource
+from lexi_pipelines.documents.resources import DocumentStorageResource
 from lexi_pipelines.settings import LexiSettings
 
 
@@ -20,5 +21,8 @@ def build_resources(settings: LexiSettings) -> dict[str, Any]:
         "database": DatabaseResource(url=_env_or("LEXI_DATABASE_URL", settings.database_url)),
         "catalog_sources": CatalogSourceResource(
             ingestion_config_path=_env_or("LEXI_INGESTION_CONFIG", str(settings.ingestion_config))
+        ),
+        "document_storage": DocumentStorageResource(
+            storage_path=_env_or("LEXI_STORAGE_PATH", str(settings.storage_path))
         ),
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import dagster as dg
 
 from lexi_pipelines.definitions import defs
@@ -55,3 +57,34 @@ def test_registry_check_blocks_the_feed() -> None:
         if spec.asset_key == registry
     ]
     assert any(spec.blocking for spec in blocking)
+
+
+def test_documents_objects_are_registered_and_partitioned_by_project() -> None:
+    repository = defs.get_repository_def()
+    graph = repository.asset_graph
+    keys = ["documents/documents", "documents/document_text", "documents/document_chunks"]
+    for parent, child in itertools.pairwise(keys):
+        node = graph.get(dg.AssetKey.from_user_string(child))
+        assert dg.AssetKey.from_user_string(parent) in node.parent_keys
+    for key in keys:
+        node = graph.get(dg.AssetKey.from_user_string(key))
+        assert isinstance(node.partitions_def, dg.DynamicPartitionsDefinition)
+        assert node.partitions_def.name == "projects"
+    assert "documents_job" in repository.job_names
+    assert "documents_inbox_sensor" in {s.name for s in repository.sensor_defs}
+    assert "documents_reconcile_schedule" in {s.name for s in repository.schedule_defs}
+
+
+def test_loading_the_code_location_raises_no_deprecation_warning() -> None:
+    import importlib
+    import sys
+    import warnings
+
+    stale = [m for m in sys.modules if m.startswith("lexi_pipelines")]
+    saved = {m: sys.modules.pop(m) for m in stale}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)
+            importlib.import_module("lexi_pipelines.definitions")
+    finally:
+        sys.modules.update(saved)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -183,6 +185,52 @@ class FeedShard(Base):
     registry_hash: Mapped[str] = mapped_column(HASH)
     item_count: Mapped[int] = mapped_column(Integer)
     ingested_at: Mapped[datetime]
+
+
+class Document(Base):
+    """A file in ``{storage}/{project}/documents/`` and where its extraction stands."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("project", "relative_path"),)
+
+    project: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # The file stem unless another file of the project has it (LexiClass's ``{doc-id}.txt``).
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    relative_path: Mapped[str] = mapped_column(String(1024))
+    sha256: Mapped[str] = mapped_column(HASH)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    # With the size, lets an unchanged file skip re-hashing (as git's index does).
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(128))
+    # PENDING (new or changed), EXTRACTED, NEEDS_OCR or FAILED.
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    char_count: Mapped[int | None] = mapped_column(Integer)
+    text_sha256: Mapped[str | None] = mapped_column(HASH)
+    # Which tokenizer and chunk parameters the stored chunks came from; NULL: not chunked.
+    chunking_key: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    extracted_at: Mapped[datetime | None]
+
+
+class Chunk(Base):
+    __tablename__ = "chunks"
+    __table_args__ = (
+        Index("ix_chunks_project_document_id_ordinal", "project", "document_id", "ordinal"),
+    )
+
+    # sha256 of (project, document id, ordinal, text hash): stable while the text is.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project: Mapped[str] = mapped_column(String(128))
+    document_id: Mapped[str] = mapped_column(String(128))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    char_start: Mapped[int] = mapped_column(Integer)
+    char_end: Mapped[int] = mapped_column(Integer)
+    # Word pieces of the embedding model's tokenizer, without its special tokens.
+    token_count: Mapped[int] = mapped_column(Integer)
 
 
 def table_of(model: type[Base]) -> Table:

@@ -1,0 +1,14 @@
+"""The partitioned documents job: registry, text and chunks of one project."""
+
+import dagster as dg
+
+from lexi_pipelines.documents.assets import document_chunks, document_text, documents_registry
+
+QUEUE_TAG = "lexi/queue"
+
+documents_job = dg.define_asset_job(
+    name="documents_job",
+    selection=dg.AssetSelection.assets(documents_registry, document_text, document_chunks),
+    tags={QUEUE_TAG: "ingestion"},
+    description="Sync a project's files, extract new and changed ones, chunk their text.",
+)
