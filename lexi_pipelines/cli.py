@@ -91,6 +91,60 @@ def documents_status(project: str) -> None:
     engine.dispose()
 
 
+def _parse_where(pairs: list[str]) -> dict[str, str | list[str]]:
+    where: dict[str, str | list[str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"{pair!r}: use field=value (or field=a,b for any of)")
+        where[key] = value.split(",") if "," in value else value
+    return where
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in plain words")],
+    project: Annotated[str | None, typer.Option(help="Search this project's chunks")] = None,
+    ingestor: Annotated[str | None, typer.Option(help="Search this ingestor's products")] = None,
+    k: Annotated[int, typer.Option("--k", "-k", help="How many results")] = 10,
+    hybrid: Annotated[bool, typer.Option(help="Add keyword (BM25 / full-text) relevance")] = False,
+    alpha: Annotated[float, typer.Option(help="Hybrid weight of the dense side, 0..1")] = 0.5,
+    where: Annotated[
+        list[str] | None, typer.Option(help="Metadata filter field=value; repeatable")
+    ] = None,
+) -> None:
+    """Semantic search over product or chunk vectors, ranked with scores and metadata."""
+    from lexi_pipelines.vectors.search import EmptyNamespaceError, search_catalog_or_project
+
+    try:
+        matches = search_catalog_or_project(
+            query,
+            project=project,
+            ingestor=ingestor,
+            k=k,
+            hybrid=hybrid,
+            alpha=alpha,
+            where=_parse_where(where or []),
+        )
+    except EmptyNamespaceError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    for rank, match in enumerate(matches, 1):
+        meta = dict(match.metadata)
+        title = meta.pop("name", None) or meta.pop("path", None) or match.id
+        typer.echo(f"{rank:>2}. {match.score:.4f}  {title}  [{match.id}]")
+        snippet = meta.pop("snippet", None)
+        if snippet:
+            typer.echo(f"      {' '.join(str(snippet).split())[:160]}")
+        details = ", ".join(f"{key}={value}" for key, value in sorted(meta.items()))
+        typer.echo(f"      {details}")
+    if not matches:
+        typer.echo("no matches")
+
+
 def _dagster_home(lexi_home: Path) -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or lexi_home / "dagster")
     home.mkdir(parents=True, exist_ok=True)
@@ -199,7 +253,8 @@ def demo() -> None:
     typer.echo(
         "\nOpen the UI on these runs:\n"
         f"  DAGSTER_HOME={dagster_home} .venv/bin/dagster dev -w workspace.yaml\n"
-        "then browse http://127.0.0.1:3000 (Assets > catalog, Assets > documents).\n"
+        "then browse http://127.0.0.1:3000 (Assets > catalog, documents, vectors).\n"
+        'Search the vectors: .venv/bin/lexi search "rain jacket" --ingestor acme-outdoor\n'
         f"Drop files into {settings.storage_path}/<project>/documents/ while `dagster dev` runs:\n"
         "documents_inbox_sensor picks them up within a tick."
     )

@@ -10,9 +10,11 @@ from lexi_pipelines.catalog import definitions as catalog
 from lexi_pipelines.documents import definitions as documents
 from lexi_pipelines.resources import build_resources
 from lexi_pipelines.settings import get_settings
+from lexi_pipelines.vectors import definitions as vectors
 
 defs = dg.Definitions.merge(
     catalog.defs,
     documents.defs,
+    vectors.defs,
     dg.Definitions(resources=build_resources(get_settings())),
 )

@@ -19,6 +19,10 @@ class LexiSettings:
     database_url: str
     storage_path: Path
     ingestion_config: Path
+    vector_backend: str = "lancedb"
+    vector_path: Path = Path(".lexi/vectors")
+    embedding_model: str = "all-MiniLM-L6-v2"
+    embedding_device: str = "auto"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> LexiSettings:
@@ -27,11 +31,16 @@ class LexiSettings:
         database_url = env.get("LEXI_DATABASE_URL") or f"sqlite:///{home / 'lexi.db'}"
         storage = Path(env.get("LEXI_STORAGE_PATH") or home / "storage").expanduser().resolve()
         config = Path(env.get("LEXI_INGESTION_CONFIG") or DEMO_INGESTION_CONFIG).expanduser()
+        vector_path = Path(env.get("LEXI_VECTOR_PATH") or home / "vectors").expanduser()
         return cls(
             home=home,
             database_url=database_url,
             storage_path=storage,
             ingestion_config=config.resolve(),
+            vector_backend=env.get("LEXI_VECTOR_BACKEND") or "lancedb",
+            vector_path=vector_path.resolve(),
+            embedding_model=env.get("LEXI_EMBEDDING_MODEL") or "all-MiniLM-L6-v2",
+            embedding_device=env.get("LEXI_EMBEDDING_DEVICE") or "auto",
         )
 
 

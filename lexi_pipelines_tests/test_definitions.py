@@ -88,3 +88,21 @@ def test_loading_the_code_location_raises_no_deprecation_warning() -> None:
             importlib.import_module("lexi_pipelines.definitions")
     finally:
         sys.modules.update(saved)
+
+
+def test_vector_assets_follow_their_sources_and_ride_in_the_ingest_jobs() -> None:
+    repository = defs.get_repository_def()
+    graph = repository.asset_graph
+    products = graph.get(dg.AssetKey.from_user_string("vectors/product_vectors"))
+    chunks = graph.get(dg.AssetKey.from_user_string("vectors/chunk_vectors"))
+    assert dg.AssetKey.from_user_string("catalog/product_feed") in products.parent_keys
+    assert dg.AssetKey.from_user_string("documents/document_chunks") in chunks.parent_keys
+    assert products.partitions_def is not None
+    assert products.partitions_def.get_partition_keys()[0] == "acme-outdoor"
+    assert isinstance(chunks.partitions_def, dg.DynamicPartitionsDefinition)
+    ingest = repository.get_job("catalog_ingest_job")
+    assert products.key in ingest.asset_layer.executable_asset_keys
+    documents = repository.get_job("documents_job")
+    assert chunks.key in documents.asset_layer.executable_asset_keys
+    for name in ("product_vectors_job", "chunk_vectors_job"):
+        assert repository.get_job(name).tags["lexi/queue"] == "indexing"

@@ -9,14 +9,16 @@ from lexi_pipelines.catalog.assets import brand_registry, product_feed
 from lexi_pipelines.catalog.cleanup import purge_deleted
 from lexi_pipelines.common.failures import TRANSIENT_RETRY
 from lexi_pipelines.common.resources import DatabaseResource
+from lexi_pipelines.vectors.assets import product_vectors
 
 QUEUE_TAG = "lexi/queue"
 
 catalog_ingest_job = dg.define_asset_job(
     name="catalog_ingest_job",
-    selection=dg.AssetSelection.assets(brand_registry, product_feed),
+    selection=dg.AssetSelection.assets(brand_registry, product_feed, product_vectors),
     tags={QUEUE_TAG: "ingestion"},
-    description="Registry then feed for one ingestor (partition); asset checks run with it.",
+    description="Registry, feed, then product vectors for one ingestor (partition), as the "
+    "seed's ingest task chained them; asset checks run with it.",
 )
 
 

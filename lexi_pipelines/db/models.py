@@ -233,6 +233,20 @@ class Chunk(Base):
     token_count: Mapped[int] = mapped_column(Integer)
 
 
+class VectorItem(Base):
+    """What a vector index holds for each item, so re-runs embed only what changed."""
+
+    __tablename__ = "vector_items"
+
+    index_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(128), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(600), primary_key=True)
+    # sha256 of the embedded text with the model's name: a new model re-embeds everything.
+    text_hash: Mapped[str] = mapped_column(HASH)
+    metadata_hash: Mapped[str] = mapped_column(HASH)
+    updated_at: Mapped[datetime]
+
+
 def table_of(model: type[Base]) -> Table:
     """The model's ``Table`` (typed: ``__table__`` is declared as a generic ``FromClause``)."""
     table = model.__table__

@@ -133,7 +133,7 @@ def test_lexi_demo_runs_on_the_embedded_default(tmp_path: Path) -> None:
     stdout = _run([lexi, "demo"], env)
     assert "products                 26" in stdout
     assert "documents                5" in stdout
-    assert "demo-legal: 2/2 asset checks passed" in stdout
+    assert "demo-legal: 3/3 asset checks passed" in stdout
     assert (tmp_path / "lexi" / "storage" / "demo-legal" / "text" / "court-notice.txt").exists()
     assert "dagster dev" in stdout
     assert (tmp_path / "lexi" / "lexi.db").exists()
