@@ -12,6 +12,7 @@ from lexi_pipelines.documents.chunk import chunk_project
 from lexi_pipelines.documents.errors import DocumentsInputError
 from lexi_pipelines.documents.extract import extract_pending
 from lexi_pipelines.documents.partitions import project_partitions
+from lexi_pipelines.documents.projects import ProjectPaths
 from lexi_pipelines.documents.queries import status_counts
 from lexi_pipelines.documents.registry import sync_project
 from lexi_pipelines.documents.resources import DocumentStorageResource
@@ -19,6 +20,13 @@ from lexi_pipelines.documents.resources import DocumentStorageResource
 DOCUMENTS = dg.AssetKey(["documents", "documents"])
 DOCUMENT_TEXT = dg.AssetKey(["documents", "document_text"])
 DOCUMENT_CHUNKS = dg.AssetKey(["documents", "document_chunks"])
+
+
+def _project_paths(
+    context: dg.AssetExecutionContext, document_storage: DocumentStorageResource
+) -> ProjectPaths:
+    with permanent_failures(DocumentsInputError):
+        return document_storage.paths(context.partition_key)
 
 
 class DocumentsRegistryConfig(dg.Config):
@@ -96,8 +104,7 @@ def document_text(
     database: DatabaseResource,
     document_storage: DocumentStorageResource,
 ) -> dg.MaterializeResult:
-    with permanent_failures(DocumentsInputError):
-        paths = document_storage.paths(context.partition_key)
+    paths = _project_paths(context, document_storage)
     result = extract_pending(
         database.engine,
         paths,
@@ -155,8 +162,7 @@ def document_chunks(
     database: DatabaseResource,
     document_storage: DocumentStorageResource,
 ) -> dg.MaterializeResult:
-    with permanent_failures(DocumentsInputError):
-        paths = document_storage.paths(context.partition_key)
+    paths = _project_paths(context, document_storage)
     chunker, key = document_storage.chunker()
     result = chunk_project(
         database.engine,
