@@ -7,6 +7,7 @@ module that holds more than one ``Definitions`` at top level.
 import dagster as dg
 
 from lexi_pipelines.catalog import definitions as catalog
+from lexi_pipelines.classification import definitions as classification
 from lexi_pipelines.documents import definitions as documents
 from lexi_pipelines.resources import build_resources
 from lexi_pipelines.settings import get_settings
@@ -16,5 +17,6 @@ defs = dg.Definitions.merge(
     catalog.defs,
     documents.defs,
     vectors.defs,
+    classification.defs,
     dg.Definitions(resources=build_resources(get_settings())),
 )

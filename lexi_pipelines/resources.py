@@ -6,6 +6,7 @@ from typing import Any
 import dagster as dg
 
 from lexi_pipelines.catalog.resources import CatalogSourceResource
+from lexi_pipelines.classification.resources import ModelArtifactIOManager
 from lexi_pipelines.common.resources import DatabaseResource
 from lexi_pipelines.documents.resources import DocumentStorageResource
 from lexi_pipelines.settings import LexiSettings
@@ -18,14 +19,15 @@ def _env_or(name: str, default: str | None) -> Any:
 
 
 def build_resources(settings: LexiSettings) -> dict[str, Any]:
+    database = DatabaseResource(url=_env_or("LEXI_DATABASE_URL", settings.database_url))
+    storage_path = _env_or("LEXI_STORAGE_PATH", str(settings.storage_path))
     return {
-        "database": DatabaseResource(url=_env_or("LEXI_DATABASE_URL", settings.database_url)),
+        "database": database,
         "catalog_sources": CatalogSourceResource(
             ingestion_config_path=_env_or("LEXI_INGESTION_CONFIG", str(settings.ingestion_config))
         ),
-        "document_storage": DocumentStorageResource(
-            storage_path=_env_or("LEXI_STORAGE_PATH", str(settings.storage_path))
-        ),
+        "document_storage": DocumentStorageResource(storage_path=storage_path),
+        "model_io_manager": ModelArtifactIOManager(storage_path=storage_path, database=database),
         "embedder": Embedder(
             model=_env_or("LEXI_EMBEDDING_MODEL", settings.embedding_model),
             device=_env_or("LEXI_EMBEDDING_DEVICE", settings.embedding_device),

@@ -16,6 +16,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -245,6 +246,77 @@ class VectorItem(Base):
     text_hash: Mapped[str] = mapped_column(HASH)
     metadata_hash: Mapped[str] = mapped_column(HASH)
     updated_at: Mapped[datetime]
+
+
+class Field(Base):
+    """A classification dimension of a project (LexiClass's field), e.g. ``practice_area``."""
+
+    __tablename__ = "fields"
+
+    project: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # Hash of the labels file content the field was last loaded from.
+    labels_hash: Mapped[str] = mapped_column(HASH)
+    labels_file: Mapped[str] = mapped_column(String(1024))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class FieldClass(Base):
+    __tablename__ = "field_classes"
+
+    project: Mapped[str] = mapped_column(String(128), primary_key=True)
+    field: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256), primary_key=True)
+    created_at: Mapped[datetime]
+
+
+class DocumentLabel(Base):
+    """Which class a document has for a field, and whether it trains or tests the model."""
+
+    __tablename__ = "document_labels"
+
+    project: Mapped[str] = mapped_column(String(128), primary_key=True)
+    field: Mapped[str] = mapped_column(String(128), primary_key=True)
+    document_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    label: Mapped[str] = mapped_column(String(256))
+    is_training_data: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime]
+
+
+class ClassifierModel(Base):
+    """One trained version of a field's classifier (its files: models/{field}/v{version}/)."""
+
+    __tablename__ = "models"
+
+    project: Mapped[str] = mapped_column(String(128), primary_key=True)
+    field: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # TRAINING, READY or FAILED.
+    status: Mapped[str] = mapped_column(String(16))
+    plugins: Mapped[dict[str, Any]] = mapped_column(JSON)
+    path: Mapped[str | None] = mapped_column(String(2048))
+    training_data_hash: Mapped[str | None] = mapped_column(HASH)
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Set by the evaluation gate: only a model that passed it predicts.
+    passed_evaluation: Mapped[bool | None] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class Prediction(Base):
+    """The latest prediction per document and field; the history is in predictions_v{N}.jsonl."""
+
+    __tablename__ = "predictions"
+
+    project: Mapped[str] = mapped_column(String(128), primary_key=True)
+    field: Mapped[str] = mapped_column(String(128), primary_key=True)
+    document_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    class_name: Mapped[str] = mapped_column(String(256))
+    confidence: Mapped[float] = mapped_column(Float)
+    model_version: Mapped[int] = mapped_column(Integer)
+    predicted_at: Mapped[datetime]
 
 
 def table_of(model: type[Base]) -> Table:

@@ -1,0 +1,1 @@
+"""Per-field text classification: pluggable tokenizer / features / classifier."""
