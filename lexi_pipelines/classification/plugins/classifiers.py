@@ -47,11 +47,27 @@ def _unit_rows(X: Any, normalize: bool) -> Any:
     return l2_rows(X)
 
 
+def _centered(scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return scores - scores.mean(axis=1, keepdims=True)
+
+
+def _non_negative(X: Any) -> bool:
+    values = X.data if hasattr(X, "data") and hasattr(X, "indptr") else np.asarray(X)
+    return bool(values.size == 0 or values.min() >= 0)
+
+
 class LinearSVM:
     """Linear SVM; confidences from a scaled softmax of the margins, or sklearn calibration.
 
     ``softmax`` costs nothing at fit time; ``sigmoid``/``isotonic`` fit 3 extra SVMs
     (CalibratedClassifierCV) for better-calibrated probabilities at about 3x the fit time.
+
+    With ``nb_weight`` > 0 (and non-negative features, as tf-idf, counts and hashing give) a
+    Complement Naive Bayes model is fitted beside the SVM (a tenth of its time); each model's
+    per-document-centered scores are divided by their spread on the training set and mixed.
+    On 20 Newsgroups' train split (3-fold CV, two seeds) weight 0.3 with alpha 0.1 added 0.3
+    points of accuracy, and ``blend_scale`` 3 gave the lowest held-out log-loss. A global
+    spread, not a per-document one, keeps binary fields' confidences meaningful.
     """
 
     input: InputKind = "tokens"
@@ -64,8 +80,16 @@ class LinearSVM:
         scale: float = DEFAULT_SVM_SCALE,
         max_iter: int = 1000,
         normalize: bool = True,
+        nb_weight: float = 0.3,
+        nb_alpha: float = 0.1,
+        blend_scale: float = 3.0,
     ) -> None:
         self.normalize = normalize
+        self.nb_weight = nb_weight
+        self.nb_alpha = nb_alpha
+        self.blend_scale = blend_scale
+        self.nb_model: Any = None
+        self._spreads = (1.0, 1.0)
         self.C = C
         self.class_weight = class_weight
         self.calibration = calibration
@@ -79,8 +103,16 @@ class LinearSVM:
 
         X = _unit_rows(X, self.normalize)
         svm = LinearSVC(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+        self.nb_model = None
         if self.calibration == "softmax":
             self.model = svm.fit(X, y)
+            if self.nb_weight > 0 and _non_negative(X):
+                from sklearn.naive_bayes import ComplementNB
+
+                self.nb_model = ComplementNB(alpha=self.nb_alpha).fit(X, y)
+                margin_spread = float(_centered(_margins(self.model, X)).std())
+                nb_spread = float(_centered(self._likelihoods(X)).std())
+                self._spreads = (max(margin_spread, 1e-9), max(nb_spread, 1e-9))
         else:
             from sklearn.calibration import CalibratedClassifierCV
 
@@ -90,13 +122,24 @@ class LinearSVM:
         return self
 
     def predict(self, X: Any) -> npt.NDArray[Any]:
+        if getattr(self, "nb_model", None) is not None:
+            return np.asarray(self.classes_[self.predict_proba(X).argmax(axis=1)])
         return np.asarray(self.model.predict(_unit_rows(X, self.normalize)))
 
     def predict_proba(self, X: Any) -> npt.NDArray[np.float64]:
         X = _unit_rows(X, self.normalize)
-        if self.calibration == "softmax":
-            return softmax(_margins(self.model, X) * self.scale)
-        return np.asarray(self.model.predict_proba(X), dtype=np.float64)
+        if self.calibration != "softmax":
+            return np.asarray(self.model.predict_proba(X), dtype=np.float64)
+        margins = _margins(self.model, X)
+        if getattr(self, "nb_model", None) is None:
+            return softmax(margins * self.scale)
+        margin_spread, nb_spread = self._spreads
+        mixed = (1 - self.nb_weight) * _centered(margins) / margin_spread
+        mixed += self.nb_weight * _centered(self._likelihoods(X)) / nb_spread
+        return softmax(mixed * self.blend_scale)
+
+    def _likelihoods(self, X: Any) -> npt.NDArray[np.float64]:
+        return np.asarray(X @ self.nb_model.feature_log_prob_.T, dtype=np.float64)
 
 
 class LogReg:
@@ -370,6 +413,21 @@ CLASSIFIERS: tuple[PluginSpec, ...] = (
             ),
             Param("max_iter", int, 1000, "liblinear iteration limit", check=positive),
             Param("normalize", bool, True, "L2-normalize each row first (a no-op on tfidf)"),
+            Param(
+                "nb_weight",
+                float,
+                0.3,
+                "weight of a Complement Naive Bayes score mixed in (0: SVM alone)",
+                check=non_negative,
+            ),
+            Param("nb_alpha", float, 0.1, "Naive Bayes smoothing", check=positive),
+            Param(
+                "blend_scale",
+                float,
+                3.0,
+                "softmax scale of the mixed per-document z-scores",
+                check=positive,
+            ),
         ),
     ),
     PluginSpec(
