@@ -1,0 +1,93 @@
+"""Loading a model's ``dataset.csv`` / ``dataset.xlsx`` into a text-typed DataFrame.
+
+Columns: ``sample_id`` (required, non-empty), optional ``document_id``, the config's
+``scenario_columns``, and ``<field>_golden`` / ``<field>_predicted`` for every configured field.
+Every cell is read as text (``string`` dtype) so that typing and format problems surface as
+quality issues with the raw value, not as silent pandas coercions; empty or whitespace-only
+cells become ``<NA>``. The frame gets a ``ROW_COLUMN`` holding the spreadsheet row number.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+
+from lexi_pipelines.evaluation.config import EvaluationConfig
+from lexi_pipelines.evaluation.errors import EvaluationInputError
+
+SAMPLE_ID = "sample_id"
+DOCUMENT_ID = "document_id"
+ROW_COLUMN = "__row__"
+DATASET_NAMES = ("dataset.csv", "dataset.xlsx")
+# Header is spreadsheet row 1, so the first sample is row 2.
+_FIRST_DATA_ROW = 2
+
+
+def golden(field: str) -> str:
+    return f"{field}_golden"
+
+
+def predicted(field: str) -> str:
+    return f"{field}_predicted"
+
+
+def required_columns(config: EvaluationConfig) -> list[str]:
+    cols = [SAMPLE_ID, *config.scenario_columns]
+    for name in config.fields:
+        cols += [golden(name), predicted(name)]
+    return cols
+
+
+def find_dataset(model_dir: Path) -> Path:
+    for name in DATASET_NAMES:
+        candidate = model_dir / name
+        if candidate.is_file():
+            return candidate
+    raise EvaluationInputError(model_dir, f"no {' / '.join(DATASET_NAMES)} found")
+
+
+def _read(path: Path) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        if importlib.util.find_spec("openpyxl") is None:
+            raise EvaluationInputError(path, "reading .xlsx needs openpyxl; install it or use CSV")
+        return pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+    if suffix == ".csv":
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    raise EvaluationInputError(path, f"unsupported dataset type {suffix!r} (use .csv or .xlsx)")
+
+
+def load_dataset(path: Path, config: EvaluationConfig) -> pd.DataFrame:
+    """Read and structurally validate a dataset; a directory means "find it in there"."""
+    if path.is_dir():
+        path = find_dataset(path)
+    try:
+        frame = _read(path)
+    except EvaluationInputError:
+        raise
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise EvaluationInputError(path, f"cannot read the file: {exc}") from exc
+
+    frame.columns = [str(c).strip() for c in frame.columns]
+    duplicated = frame.columns[frame.columns.duplicated()].tolist()
+    if duplicated:
+        raise EvaluationInputError(path, "duplicate column", row=1, column=duplicated[0])
+    missing = [c for c in required_columns(config) if c not in frame.columns]
+    if missing:
+        more = f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else ""
+        raise EvaluationInputError(
+            path, f"required column is missing{more}", row=1, column=missing[0]
+        )
+
+    frame = frame.astype("string")
+    for col in frame.columns:
+        frame[col] = frame[col].mask(frame[col].str.strip().fillna("") == "")
+    empty_ids = frame[SAMPLE_ID].isna().to_numpy().nonzero()[0]
+    if len(empty_ids):
+        raise EvaluationInputError(
+            path, "sample_id is empty", row=int(empty_ids[0]) + _FIRST_DATA_ROW, column=SAMPLE_ID
+        )
+    frame[ROW_COLUMN] = range(_FIRST_DATA_ROW, _FIRST_DATA_ROW + len(frame))
+    return frame.reset_index(drop=True)

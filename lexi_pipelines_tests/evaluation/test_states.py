@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from lexi_pipelines.evaluation.states import (
+    ALLOWED_TRANSITIONS,
+    IllegalTransition,
+    transition,
+)
+from lexi_pipelines.evaluation.states import (
+    ModelEvaluationState as S,
+)
+
+
+def test_seed_flows_are_allowed() -> None:
+    happy = [
+        S.REGISTERED,
+        S.QUALITY_CHECK_PENDING,
+        S.QUALITY_CHECK_RUNNING,
+        S.QUALITY_CHECK_PASSED,
+        S.EVALUATION_QUEUED,
+        S.EVALUATION_RUNNING,
+        S.EVALUATION_COMPLETED,
+        S.ARCHIVED,
+    ]
+    fix = [
+        S.QUALITY_CHECK_RUNNING,
+        S.QUALITY_CHECK_FAILED,
+        S.AWAITING_DATA_FIX,
+        S.QUALITY_CHECK_PENDING,
+    ]
+    retry = [S.EVALUATION_RUNNING, S.EVALUATION_FAILED, S.EVALUATION_QUEUED]
+    for path in (happy, fix, retry):
+        for cur, nxt in itertools.pairwise(path):
+            assert transition(cur, nxt) is nxt
+    assert transition("REGISTERED", "QUALITY_CHECK_PENDING") is S.QUALITY_CHECK_PENDING
+
+
+def test_every_disallowed_pair_raises() -> None:
+    illegal = 0
+    for cur in S:
+        for tgt in S:
+            if tgt in ALLOWED_TRANSITIONS[cur]:
+                continue
+            illegal += 1
+            with pytest.raises(IllegalTransition) as err:
+                transition(cur, tgt)
+            assert err.value.current is cur and err.value.target is tgt
+    assert illegal > 90
+
+
+def test_specific_illegal_moves() -> None:
+    for cur, tgt in [
+        (S.REGISTERED, S.EVALUATION_RUNNING),
+        (S.QUALITY_CHECK_FAILED, S.EVALUATION_QUEUED),
+        (S.ARCHIVED, S.REGISTERED),
+        (S.EVALUATION_RUNNING, S.ARCHIVED),
+    ]:
+        with pytest.raises(IllegalTransition, match=f"{cur} -> {tgt}"):
+            transition(cur, tgt)
+    with pytest.raises(ValueError):
+        transition("NOPE", S.ARCHIVED)
