@@ -8,15 +8,14 @@ from pydantic import Field
 from lexi_pipelines.catalog.assets import brand_registry, product_feed
 from lexi_pipelines.catalog.cleanup import purge_deleted
 from lexi_pipelines.common.failures import TRANSIENT_RETRY
+from lexi_pipelines.common.queues import queue
 from lexi_pipelines.common.resources import DatabaseResource
 from lexi_pipelines.vectors.assets import product_vectors
-
-QUEUE_TAG = "lexi/queue"
 
 catalog_ingest_job = dg.define_asset_job(
     name="catalog_ingest_job",
     selection=dg.AssetSelection.assets(brand_registry, product_feed, product_vectors),
-    tags={QUEUE_TAG: "ingestion"},
+    tags=queue("ingestion"),
     description="Registry, feed, then product vectors for one ingestor (partition), as the "
     "seed's ingest task chained them; asset checks run with it.",
 )
@@ -58,6 +57,6 @@ def purge_soft_deleted_products(
     )
 
 
-@dg.job(tags={QUEUE_TAG: "ingestion"}, description="Hard-delete old soft-deleted catalog rows.")
+@dg.job(tags=queue("ingestion"), description="Hard-delete old soft-deleted catalog rows.")
 def catalog_cleanup_job() -> None:
     purge_soft_deleted_products()

@@ -1,6 +1,5 @@
 """Classification assets of one ``project/field`` partition: model, evaluation, predictions."""
 
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -49,10 +48,6 @@ class TrainingConfig(dg.Config):
         return PipelineConfig(**chosen)
 
 
-def _storage(document_storage: DocumentStorageResource) -> Path:
-    return document_storage.storage
-
-
 @dg.asset(
     key=FIELD_MODEL,
     partitions_def=field_partitions,
@@ -71,7 +66,7 @@ def field_model(
     document_storage: DocumentStorageResource,
 ) -> dg.Output[TrainedModel]:
     project, field = split_field_key(context.partition_key)
-    storage = _storage(document_storage)
+    storage = document_storage.storage
     with permanent_failures(ClassificationInputError, PluginError):
         pipeline_config = config.pipeline_config()
         prepared = prepare_field(database.engine, storage, project, field)
@@ -116,7 +111,7 @@ def field_model_evaluation(
     document_storage: DocumentStorageResource,
 ) -> dg.MaterializeResult:
     project, field = split_field_key(context.partition_key)
-    data = training_data(database.engine, _storage(document_storage), project, field)
+    data = training_data(database.engine, document_storage.storage, project, field)
     with permanent_failures(ClassificationInputError):
         report = evaluate_model(model, data)
     metrics = report.to_dict()
@@ -159,7 +154,7 @@ def field_predictions(
     document_storage: DocumentStorageResource,
 ) -> dg.MaterializeResult:
     project, field = split_field_key(context.partition_key)
-    storage = _storage(document_storage)
+    storage = document_storage.storage
     row = latest_model(database.engine, project, field, passed_only=True)
     if row is None:
         raise dg.Failure(

@@ -7,13 +7,12 @@ from lexi_pipelines.classification.assets import (
     field_model_evaluation,
     field_predictions,
 )
-
-QUEUE_TAG = "lexi/queue"
+from lexi_pipelines.common.queues import queue
 
 training_job = dg.define_asset_job(
     name="classification_training_job",
     selection=dg.AssetSelection.assets(field_model, field_model_evaluation, field_predictions),
-    tags={QUEUE_TAG: "training"},
+    tags=queue("training"),
     description="Train a new version of a field's model, evaluate it, and predict with it if it "
     "passes the gate.",
 )
@@ -21,6 +20,6 @@ training_job = dg.define_asset_job(
 prediction_job = dg.define_asset_job(
     name="classification_prediction_job",
     selection=dg.AssetSelection.assets(field_predictions),
-    tags={QUEUE_TAG: "prediction"},
+    tags=queue("prediction"),
     description="Predict documents not yet predicted by the field's latest passed model.",
 )

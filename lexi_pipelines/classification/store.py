@@ -20,6 +20,7 @@ from lexi_pipelines.db.models import (
     Prediction,
     table_of,
 )
+from lexi_pipelines.documents.projects import ProjectPaths
 
 FIELDS, CLASSES, LABELS = table_of(Field), table_of(FieldClass), table_of(DocumentLabel)
 MODELS, PREDICTIONS, DOCUMENTS = table_of(ClassifierModel), table_of(Prediction), table_of(Document)
@@ -99,15 +100,15 @@ def training_data(engine: Engine, storage: Path, project: str, field_name: str) 
         .order_by(LABELS.c.document_id)
     )
     data = TrainingData()
+    paths = ProjectPaths(storage, project)
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     for doc_id, label, is_training, known in rows:
         if known is None:
             data.unknown_documents.append(doc_id)
             continue
-        path = storage / project / "text" / f"{doc_id}.txt"
         try:
-            text = path.read_text(encoding="utf-8")
+            text = paths.text_file(doc_id).read_text(encoding="utf-8")
         except FileNotFoundError:
             data.without_text.append(doc_id)
             continue

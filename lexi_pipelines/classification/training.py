@@ -30,6 +30,7 @@ from lexi_pipelines.classification.store import (
     training_data,
 )
 from lexi_pipelines.common.files import write_text_atomically
+from lexi_pipelines.documents.projects import ProjectPaths
 
 MIN_CLASSES = 2
 _PREDICT_BATCH = 2000
@@ -79,7 +80,8 @@ def train_field(
 ) -> TrainedModel:
     """Fit a new version; its ``models`` row is TRAINING until the artifacts are saved."""
     pipeline = build_pipeline(config)  # unknown plugins or parameters fail here, before any row
-    plugins: dict[str, Any] = json.loads(json.dumps(config_dict(config), default=str))
+    # JSON round trip: the manifest and the models row hold plain JSON values.
+    plugins: dict[str, Any] = json.loads(json.dumps(config.to_dict(), default=str))
     disk = models.versions(prepared.project, prepared.field)
     version = start_model(engine, prepared.project, prepared.field, plugins, max(disk, default=0))
     data = prepared.data
@@ -110,10 +112,6 @@ def train_field(
         training_data_hash=manifest["training_data_hash"],
     )
     return TrainedModel(version, pipeline, manifest)
-
-
-def config_dict(config: PipelineConfig) -> dict[str, Any]:
-    return config.to_dict()
 
 
 def _training_hash(data: TrainingData) -> str:
@@ -148,6 +146,7 @@ def predict_field(
     started = time.perf_counter()
     run = PredictionRun(model.version)
     pending = documents_to_predict(engine, project, field_name, model.version)
+    paths = ProjectPaths(storage, project)
     history = storage / project / "predictions" / field_name / f"predictions_v{model.version}.jsonl"
     history.parent.mkdir(parents=True, exist_ok=True)
     counts: Counter[str] = Counter()
@@ -156,7 +155,7 @@ def predict_field(
         texts, ids = [], []
         for doc_id in batch:
             try:
-                texts.append((storage / project / "text" / f"{doc_id}.txt").read_text("utf-8"))
+                texts.append(paths.text_file(doc_id).read_text("utf-8"))
                 ids.append(doc_id)
             except FileNotFoundError:
                 continue

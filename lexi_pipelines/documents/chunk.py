@@ -13,14 +13,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, or_, select, update
+from sqlalchemy import Engine, or_, select, update
 
 from lexi_pipelines.db.bulk import bulk_insert
 from lexi_pipelines.documents.chunking import Chunker
 from lexi_pipelines.documents.extraction import EXTRACTED
 from lexi_pipelines.documents.progress import ProgressLog
 from lexi_pipelines.documents.projects import ProjectPaths
-from lexi_pipelines.documents.registry import CHUNKS, DOCUMENTS, PENDING, delete_chunks
+from lexi_pipelines.documents.registry import (
+    CHUNKS,
+    DOCUMENTS,
+    PENDING,
+    delete_chunks,
+    each_document,
+)
 
 _BATCH_DOCUMENTS = 256
 
@@ -95,7 +101,7 @@ def chunk_project(
                 )
                 result.tokens += c.token_count
                 result.max_tokens = max(result.max_tokens, c.token_count)
-        this_doc = and_(DOCUMENTS.c.project == paths.project, DOCUMENTS.c.id == bindparam("k_id"))
+        this_doc = each_document(paths.project)
         with engine.begin() as conn:
             result.chunks_replaced += delete_chunks(conn, paths.project, list(texts))
             bulk_insert(conn, CHUNKS, rows)

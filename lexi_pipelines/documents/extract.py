@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, and_, bindparam, select, update
+from sqlalchemy import Engine, bindparam, select, update
 
 from lexi_pipelines.common.files import write_text_atomically
 from lexi_pipelines.common.processes import forkserver_pool, main_module_hidden
@@ -28,7 +28,7 @@ from lexi_pipelines.documents.extraction import (
 from lexi_pipelines.documents.inventory import resolve_inside
 from lexi_pipelines.documents.progress import ProgressLog
 from lexi_pipelines.documents.projects import ProjectPaths
-from lexi_pipelines.documents.registry import DOCUMENTS, PENDING
+from lexi_pipelines.documents.registry import DOCUMENTS, PENDING, each_document
 
 # Below this much work a process pool costs more to start than it saves.
 POOL_MIN_DOCUMENTS = 64
@@ -186,7 +186,7 @@ def _store(engine: Engine, project: str, batch: list[ExtractDone], now: datetime
         return
     stmt = (
         update(DOCUMENTS)
-        .where(and_(DOCUMENTS.c.project == project, DOCUMENTS.c.id == bindparam("k_id")))
+        .where(each_document(project))
         .values(
             status=bindparam("k_status"),
             error=bindparam("k_error"),

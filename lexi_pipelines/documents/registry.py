@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, delete, select, update
 
 from lexi_pipelines.db.bulk import bulk_insert
 from lexi_pipelines.db.models import Chunk, Document, table_of
@@ -31,6 +31,11 @@ PENDING = "PENDING"
 
 DOCUMENTS = table_of(Document)
 CHUNKS = table_of(Chunk)
+
+
+def each_document(project: str) -> ColumnElement[bool]:
+    """WHERE clause for executemany over a project's documents, keyed by ``k_id``."""
+    return and_(DOCUMENTS.c.project == project, DOCUMENTS.c.id == bindparam("k_id"))
 
 
 @dataclass
@@ -157,7 +162,7 @@ def sync_project(engine: Engine, paths: ProjectPaths, *, rehash: bool = False) -
             }
         )
 
-    this_doc = and_(DOCUMENTS.c.project == paths.project, DOCUMENTS.c.id == bindparam("k_id"))
+    this_doc = each_document(paths.project)
     with engine.begin() as conn:
         stale = result.deleted + result.changed
         if stale:

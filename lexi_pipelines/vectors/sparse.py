@@ -14,19 +14,25 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
 
+from lexi_pipelines.common.files import write_text_atomically
 from lexi_pipelines.vectors.index import SparseVector
+
+if TYPE_CHECKING:
+    from scipy import sparse as sp
 
 N_FEATURES = 1 << 18
 MAX_NON_ZEROS = 1000  # Pinecone's limit per sparse vector
 _TOKEN_PATTERN = r"(?u)\b\w+\b"
 
 
-def _vectorizer() -> HashingVectorizer:
+def _vectorizer() -> Any:
+    # Imported here: scikit-learn costs about a second, and definitions load this module.
+    from sklearn.feature_extraction.text import HashingVectorizer
+
     return HashingVectorizer(
         n_features=N_FEATURES,
         token_pattern=_TOKEN_PATTERN,
@@ -53,15 +59,13 @@ class BM25Stats:
         return math.log(1.0 + (self.documents - df + 0.5) / (df + 0.5))
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)  # first save of a namespace
         payload = {
             "documents": self.documents,
             "total_length": self.total_length,
             "document_frequency": {str(k): v for k, v in self.document_frequency.items()},
         }
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(payload, separators=(",", ":")))
-        tmp.replace(path)
+        write_text_atomically(path, json.dumps(payload, separators=(",", ":")))
 
     @classmethod
     def load(cls, path: Path) -> BM25Stats:
