@@ -18,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -317,6 +318,140 @@ class Prediction(Base):
     confidence: Mapped[float] = mapped_column(Float)
     model_version: Mapped[int] = mapped_column(Integer)
     predicted_at: Mapped[datetime]
+
+
+class UseCase(Base):
+    """An evaluation use case: a folder under {storage}/evaluations with its config."""
+
+    __tablename__ = "use_cases"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    current_state: Mapped[str] = mapped_column(String(32))
+    config_file: Mapped[str | None] = mapped_column(String(1024))
+    config_hash: Mapped[str | None] = mapped_column(HASH)
+    config_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class UseCaseStateHistory(Base):
+    __tablename__ = "use_case_state_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    use_case: Mapped[str] = mapped_column(
+        String(128), ForeignKey("use_cases.name", ondelete="CASCADE"), index=True
+    )
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    triggered_by: Mapped[str] = mapped_column(String(256))
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    file: Mapped[str | None] = mapped_column(String(1024))
+    at: Mapped[datetime]
+
+
+class ModelEvaluation(Base):
+    """One external model evaluated in a use case, with its current state and latest result."""
+
+    __tablename__ = "model_evaluations"
+
+    use_case: Mapped[str] = mapped_column(
+        String(128), ForeignKey("use_cases.name", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(128), primary_key=True)
+    current_state: Mapped[str] = mapped_column(String(32))
+    dataset_file: Mapped[str | None] = mapped_column(String(1024))
+    dataset_hash: Mapped[str | None] = mapped_column(HASH)
+    # The config the last quality check ran under: a config change re-checks every model.
+    config_hash: Mapped[str | None] = mapped_column(HASH)
+    issue_counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Set when QC passed: evaluation only scores exactly the dataset that passed.
+    passed_dataset_hash: Mapped[str | None] = mapped_column(HASH)
+    evaluated_dataset_hash: Mapped[str | None] = mapped_column(HASH)
+    decision: Mapped[str | None] = mapped_column(String(16))
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    results_file: Mapped[str | None] = mapped_column(String(1024))
+    evaluated_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ModelStateHistory(Base):
+    __tablename__ = "model_state_history"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["use_case", "model"],
+            ["model_evaluations.use_case", "model_evaluations.model"],
+            ondelete="CASCADE",
+        ),
+        Index(None, "use_case", "model"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    use_case: Mapped[str] = mapped_column(String(128))
+    model: Mapped[str] = mapped_column(String(128))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    triggered_by: Mapped[str] = mapped_column(String(256))
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    file: Mapped[str | None] = mapped_column(String(1024))
+    issue_count: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime]
+
+
+class EvaluationIssue(Base):
+    """Every quality-check issue of a model's latest checked dataset."""
+
+    __tablename__ = "evaluation_issues"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["use_case", "model"],
+            ["model_evaluations.use_case", "model_evaluations.model"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    use_case: Mapped[str] = mapped_column(String(128), primary_key=True)
+    model: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_hash: Mapped[str] = mapped_column(HASH)
+    check: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    field: Mapped[str | None] = mapped_column(String(128))
+    row: Mapped[int | None] = mapped_column(Integer)
+    rule: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+
+
+class EvaluationResultRow(Base):
+    """Metrics per field (and ``*`` for overall) of every evaluated dataset version."""
+
+    __tablename__ = "evaluation_results"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["use_case", "model"],
+            ["model_evaluations.use_case", "model_evaluations.model"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    use_case: Mapped[str] = mapped_column(String(128), primary_key=True)
+    model: Mapped[str] = mapped_column(String(128), primary_key=True)
+    dataset_hash: Mapped[str] = mapped_column(HASH, primary_key=True)
+    field: Mapped[str] = mapped_column(String(128), primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    tp: Mapped[int] = mapped_column(Integer)
+    fp: Mapped[int] = mapped_column(Integer)
+    fn: Mapped[int] = mapped_column(Integer)
+    tn: Mapped[int] = mapped_column(Integer)
+    accuracy: Mapped[float] = mapped_column(Float)
+    precision: Mapped[float] = mapped_column(Float)
+    recall: Mapped[float] = mapped_column(Float)
+    f1: Mapped[float] = mapped_column(Float)
+    evaluated_at: Mapped[datetime]
 
 
 def table_of(model: type[Base]) -> Table:

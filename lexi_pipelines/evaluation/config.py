@@ -195,6 +195,9 @@ class Thresholds(_Strict):
 
 
 class EvaluationConfig(_Strict):
+    description: str | None = None
+    # The team's addresses (the seed's team_email): outcome emails go to them.
+    notify: list[str] = []
     fields: dict[str, FieldConfig] = Field(min_length=1)
     scenario_columns: list[str] = []
     dataset_checks: DatasetChecks = DatasetChecks()

@@ -9,8 +9,9 @@ cells become ``<NA>``. The frame gets a ``ROW_COLUMN`` holding the spreadsheet r
 
 from __future__ import annotations
 
-import importlib.util
+from datetime import date, datetime, time
 from pathlib import Path
+from zipfile import BadZipFile
 
 import pandas as pd
 
@@ -48,12 +49,20 @@ def find_dataset(model_dir: Path) -> Path:
     raise EvaluationInputError(model_dir, f"no {' / '.join(DATASET_NAMES)} found")
 
 
+def _excel_text(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
 def _read(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        if importlib.util.find_spec("openpyxl") is None:
-            raise EvaluationInputError(path, "reading .xlsx needs openpyxl; install it or use CSV")
-        return pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+        # Cells keep their Excel types here, so dates can be written as a CSV export shows them.
+        raw = pd.read_excel(path, dtype=object, keep_default_na=False, engine="openpyxl")
+        return raw.map(_excel_text)
     if suffix == ".csv":
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     raise EvaluationInputError(path, f"unsupported dataset type {suffix!r} (use .csv or .xlsx)")
@@ -67,7 +76,15 @@ def load_dataset(path: Path, config: EvaluationConfig) -> pd.DataFrame:
         frame = _read(path)
     except EvaluationInputError:
         raise
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    # BadZipFile/KeyError: a corrupt or truncated .xlsx package.
+    except (
+        OSError,
+        ValueError,
+        UnicodeDecodeError,
+        pd.errors.ParserError,
+        BadZipFile,
+        KeyError,
+    ) as exc:
         raise EvaluationInputError(path, f"cannot read the file: {exc}") from exc
 
     frame.columns = [str(c).strip() for c in frame.columns]

@@ -23,7 +23,7 @@ import pandas as pd
 
 from lexi_pipelines.evaluation.config import EvaluationConfig, MetricMinimums
 from lexi_pipelines.evaluation.dataset import golden, predicted
-from lexi_pipelines.evaluation.matching import match, preprocess
+from lexi_pipelines.evaluation.matching import match_preprocessed, preprocess
 
 Decision = Literal["autonomous", "human_in_loop", "not_ready"]
 
@@ -125,7 +125,7 @@ def evaluate(frame: pd.DataFrame, config: EvaluationConfig) -> EvaluationResult:
         # Nullness after preprocessing, so a whitespace-only prediction counts as missing.
         g = preprocess(frame[golden(name)], cfg)
         p = preprocess(frame[predicted(name)], cfg)
-        flags[name] = match(frame[golden(name)], frame[predicted(name)], cfg)
+        flags[name] = match_preprocessed(g, p, cfg)
         per_field[name] = field_metrics(g, p, flags[name])
     overall = sum(per_field.values(), Metrics(0, 0, 0, 0, 0))
     return EvaluationResult(per_field, overall, decide(overall, config), pd.DataFrame(flags))

@@ -142,13 +142,33 @@ def test_dataset_errors_name_file_row_column(tmp_path: Path) -> None:
         load_dataset(_empty(tmp_path), CFG)
 
 
-def test_xlsx_without_openpyxl_is_clear(tmp_path: Path) -> None:
-    try:
-        import openpyxl  # noqa: F401
-    except ImportError:
-        path = tmp_path / "dataset.xlsx"
-        path.write_bytes(b"PK")
-        with pytest.raises(EvaluationInputError, match="openpyxl"):
-            load_dataset(path, CFG)
-    else:
-        pytest.skip("openpyxl is installed")
+def test_xlsx_dates_load_as_the_text_a_csv_export_holds(tmp_path: Path) -> None:
+    from datetime import date, datetime
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["sample_id", "a_golden", "a_predicted"])
+    sheet.append(["s1", date(2024, 1, 31), datetime(2024, 1, 31, 13, 5)])
+    sheet.append(["s2", 12, 12.5])
+    path = tmp_path / "dataset.xlsx"
+    book.save(path)
+    cfg = parse_config(
+        {
+            "fields": {"a": {"type": "string", "strategy": "ExactStringMatch"}},
+            "thresholds": THRESHOLDS,
+        },
+        "c",
+    )
+    frame = load_dataset(path, cfg)
+    assert frame["a_golden"].tolist() == ["2024-01-31", "12"]
+    assert frame["a_predicted"].tolist() == ["2024-01-31 13:05:00", "12.5"]
+
+
+def test_a_corrupt_xlsx_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "dataset.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(EvaluationInputError, match=r"dataset\.xlsx: cannot read the file"):
+        load_dataset(path, CFG)

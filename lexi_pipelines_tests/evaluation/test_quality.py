@@ -194,3 +194,17 @@ def test_missing_percentage_with_critical_fields() -> None:
         ("missing_percentage", "max", 25.0),
         ("missing_percentage", "critical", 25.0),
     }
+
+
+def test_case_normalized_fields_check_rules_ignoring_case() -> None:
+    field = {
+        "type": "string",
+        "strategy": "ExactStringMatch",
+        "preprocessing": {"normalize_case": True},
+        "validation_rules": {"pattern": r"INV-\d{3}", "allowed_values": ["INV-001", "INV-002"]},
+    }
+    assert rules_hit(field, ["INV-001", "inv-002", "INV-1", "INV-003"]) == {
+        (4, "pattern"),
+        (4, "allowed_values"),
+        (5, "allowed_values"),
+    }

@@ -62,3 +62,32 @@ def test_specific_illegal_moves() -> None:
             transition(cur, tgt)
     with pytest.raises(ValueError):
         transition("NOPE", S.ARCHIVED)
+
+
+def test_use_case_config_cycle() -> None:
+    from lexi_pipelines.evaluation.states import UseCaseState as U
+    from lexi_pipelines.evaluation.states import use_case_transition
+
+    path = [
+        U.AWAITING_CONFIG,
+        U.CONFIG_RECEIVED,
+        U.CONFIG_VALIDATION_RUNNING,
+        U.CONFIG_INVALID,
+        U.CONFIG_RECEIVED,
+        U.CONFIG_VALIDATION_RUNNING,
+        U.CONFIG_VALIDATED,
+        U.ARCHIVED,
+    ]
+    for cur, nxt in itertools.pairwise(path):
+        assert use_case_transition(cur, nxt) is nxt
+    with pytest.raises(IllegalTransition, match="CONFIG_VALIDATION_RUNNING -> ARCHIVED"):
+        use_case_transition(U.CONFIG_VALIDATION_RUNNING, U.ARCHIVED)
+    with pytest.raises(IllegalTransition, match="allowed: none"):
+        use_case_transition(U.ARCHIVED, U.CONFIG_RECEIVED)
+
+
+def test_qc_crash_can_restart_without_a_data_fix() -> None:
+    from lexi_pipelines.evaluation.states import RESTARTABLE
+
+    assert transition(S.QUALITY_CHECK_FAILED, S.QUALITY_CHECK_PENDING) is S.QUALITY_CHECK_PENDING
+    assert S.QUALITY_CHECK_RUNNING not in RESTARTABLE and S.EVALUATION_RUNNING not in RESTARTABLE
