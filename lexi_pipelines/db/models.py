@@ -454,6 +454,24 @@ class EvaluationResultRow(Base):
     evaluated_at: Mapped[datetime]
 
 
+class RunFailure(Base):
+    """A failed Dagster run of this code location, recorded by the run-failure sensor."""
+
+    __tablename__ = "run_failures"
+
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    job_name: Mapped[str] = mapped_column(String(256), index=True)
+    partition_key: Mapped[str | None] = mapped_column(String(512))
+    queue: Mapped[str | None] = mapped_column(String(64))
+    failed_steps: Mapped[list[Any]] = mapped_column(JSON)
+    error: Mapped[str] = mapped_column(Text)
+    # Set when the run failed because its worker died (run monitoring) rather than a step.
+    worker_lost: Mapped[bool] = mapped_column(Boolean)
+    retry_of: Mapped[str | None] = mapped_column(String(64))
+    notified: Mapped[str | None] = mapped_column(String(2048))
+    failed_at: Mapped[datetime]
+
+
 def table_of(model: type[Base]) -> Table:
     """The model's ``Table`` (typed: ``__table__`` is declared as a generic ``FromClause``)."""
     table = model.__table__

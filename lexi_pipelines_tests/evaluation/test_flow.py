@@ -36,9 +36,16 @@ from lexi_pipelines.evaluation.sensors import (
     evaluation_run_failure_sensor,
     evaluation_upload_sensor,
 )
-from lexi_pipelines.evaluation.states import IllegalTransition
+from lexi_pipelines.evaluation.states import IllegalTransition, UseCaseState
 from lexi_pipelines.evaluation.states import ModelEvaluationState as S
-from lexi_pipelines.evaluation.store import Trigger, model_history, model_row, move_model
+from lexi_pipelines.evaluation.store import (
+    Trigger,
+    model_history,
+    model_row,
+    move_model,
+    use_case_history,
+    use_case_row,
+)
 from lexi_pipelines_tests.common.loopback_smtp import LoopbackSMTP
 from lexi_pipelines_tests.evaluation import flow_data
 from lexi_pipelines_tests.evaluation.flow_data import USE_CASE
@@ -389,3 +396,38 @@ def test_leaderboard_sensor_requests_the_use_case(sqlite_env: dict[str, Any]) ->
         )
         request = evaluation_leaderboard_sensor(context)
         assert isinstance(request, dg.RunRequest) and request.partition_key == USE_CASE
+
+
+def test_a_malformed_config_fails_qc_naming_file_and_key(sqlite_env: dict[str, Any]) -> None:
+    env = sqlite_env
+    engine = env["database"].engine
+    config = env["evaluation_storage"].paths.use_case_dir(USE_CASE) / "config.json"
+    config.write_text(config.read_text().replace('"NumericMatch"', '"NumericalMatch"'))
+    key = f"{USE_CASE}/gpt-4"
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(EVALUATION_MODELS, [key])
+        result = _run(instance, env, key)
+        assert not result.success and _keys(result) == {"evaluation/dataset"}
+        meta = result.asset_materializations_for_node("evaluation__dataset")[0].metadata
+        error = str(meta["input_error"].value)
+        assert "config.json" in error and "key fields.total.strategy" in error
+        case = use_case_row(engine, USE_CASE)
+        assert case is not None and case["current_state"] == UseCaseState.CONFIG_INVALID
+        assert "fields.total.strategy" in case["config_error"]
+        row = model_row(engine, USE_CASE, "gpt-4")
+        assert row is not None and row["current_state"] == S.AWAITING_DATA_FIX
+        # Fixing the config alone re-checks the model, which then completes.
+        config.write_text(config.read_text().replace('"NumericalMatch"', '"NumericMatch"'))
+        assert _run(instance, env, key).success
+        case = use_case_row(engine, USE_CASE)
+        assert case is not None and case["current_state"] == UseCaseState.CONFIG_VALIDATED
+        states = [h["to_state"] for h in use_case_history(engine, USE_CASE)]
+        assert states == [
+            "AWAITING_CONFIG",
+            "CONFIG_RECEIVED",
+            "CONFIG_VALIDATION_RUNNING",
+            "CONFIG_INVALID",
+            "CONFIG_RECEIVED",
+            "CONFIG_VALIDATION_RUNNING",
+            "CONFIG_VALIDATED",
+        ]
