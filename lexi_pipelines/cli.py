@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from lexi_pipelines.operations.commands import health, jobs_app
 from lexi_pipelines.settings import get_settings
 
 app = typer.Typer(help="Lexi Pipelines: catalog and document intelligence on Dagster.")
@@ -21,6 +22,8 @@ db_app = typer.Typer(help="Metadata database.")
 app.add_typer(db_app, name="db")
 documents_app = typer.Typer(help="Project documents: register files, show their status.")
 app.add_typer(documents_app, name="documents")
+app.add_typer(jobs_app, name="jobs")
+app.command("health")(health)
 
 
 @db_app.command("upgrade")
@@ -180,6 +183,19 @@ def _summarize(result: Any, partition: str) -> None:
     )
 
 
+def _copy_demo_evaluations(storage: Path) -> tuple[list[str], list[str]]:
+    """Copy the demo use cases into storage/evaluations; their use cases and model keys."""
+    from lexi_pipelines.evaluation.uploads import EVALUATIONS_DIR, find_uploads
+    from lexi_pipelines.settings import DEMO_DATA_DIR
+
+    target = storage / EVALUATIONS_DIR
+    source = DEMO_DATA_DIR / EVALUATIONS_DIR
+    shutil.copytree(source, target, dirs_exist_ok=True, copy_function=_copy_if_absent)
+    uploads, _, _ = find_uploads(target)
+    demo_cases = sorted(p.name for p in source.iterdir() if p.is_dir())
+    return demo_cases, [u.key for u in uploads if u.use_case in demo_cases]
+
+
 def _copy_demo_documents(storage: Path) -> list[str]:
     """Copy the shipped demo projects into storage, leaving files already there alone."""
     from lexi_pipelines.settings import DEMO_DATA_DIR
@@ -200,6 +216,14 @@ def _copy_if_absent(source: str, target: str) -> str:
     return target
 
 
+def _blocked_by_a_check(result: Any) -> bool:
+    """A run stopped by a blocking check (e.g. a dataset failing QC) did its job: not a failure."""
+    failures = [e for e in result.all_events if e.is_step_failure]
+    return bool(failures) and all(
+        e.step_failure_data.error.cls_name == "DagsterAssetCheckFailedError" for e in failures
+    )
+
+
 @app.command()
 def demo() -> None:
     """Materialize the catalog for every demo ingestor and the demo documents project."""
@@ -215,6 +239,7 @@ def demo() -> None:
     from lexi_pipelines.db.models import Base
     from lexi_pipelines.definitions import defs
     from lexi_pipelines.documents.partitions import PROJECTS
+    from lexi_pipelines.evaluation.partitions import EVALUATION_MODELS, EVALUATION_USE_CASES
 
     catalog_job = defs.resolve_job_def("catalog_ingest_job")
     documents_job = defs.resolve_job_def("documents_job")
@@ -232,11 +257,16 @@ def demo() -> None:
         projects = _copy_demo_documents(settings.storage_path)
         instance.add_dynamic_partitions(PROJECTS, projects)
         runs += [(documents_job, p) for p in projects]
+        use_cases, models = _copy_demo_evaluations(settings.storage_path)
+        instance.add_dynamic_partitions(EVALUATION_MODELS, models)
+        instance.add_dynamic_partitions(EVALUATION_USE_CASES, use_cases)
+        runs += [(defs.resolve_job_def("evaluation_job"), key) for key in models]
+        runs += [(defs.resolve_job_def("evaluation_leaderboard_job"), key) for key in use_cases]
         for job, partition in runs:
             result = job.execute_in_process(
                 partition_key=partition, instance=instance, raise_on_error=False, run_config=quiet
             )
-            if not result.success:
+            if not result.success and not _blocked_by_a_check(result):
                 failed.append(partition)
                 typer.echo(f"{partition}: FAILED (run {result.run_id})", err=True)
                 continue
@@ -253,7 +283,7 @@ def demo() -> None:
     typer.echo(
         "\nOpen the UI on these runs:\n"
         f"  DAGSTER_HOME={dagster_home} .venv/bin/dagster dev -w workspace.yaml\n"
-        "then browse http://127.0.0.1:3000 (Assets > catalog, documents, vectors).\n"
+        "then browse http://127.0.0.1:3000 (Assets > catalog, documents, vectors, evaluation).\n"
         'Search the vectors: .venv/bin/lexi search "rain jacket" --ingestor acme-outdoor\n'
         f"Drop files into {settings.storage_path}/<project>/documents/ while `dagster dev` runs:\n"
         "documents_inbox_sensor picks them up within a tick."

@@ -16,7 +16,7 @@ def failed_run(context: dg.RunFailureSensorContext) -> FailedRun:
     run = context.dagster_run
     step_failures = context.get_step_failure_events()
     classes = [
-        e.step_failure_data.error.cls_name
+        e.step_failure_data.error.cls_name or "Exception"
         for e in step_failures
         if e.step_failure_data.error is not None
     ]
