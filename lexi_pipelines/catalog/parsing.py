@@ -402,10 +402,10 @@ def _parse_offer(location: str, where: str, index: int, node: Any) -> ParsedOffe
         raise CatalogInputError(location, "expected an Offer object", item=where, field=path)
     price = node.get("price")
     # The common case, a non-negative JSON number, skips the general conversion.
-    if type(price) is float and price >= 0 and price != _INFINITY:
+    if type(price) is float and 0 <= price < _PRICE_BOUND:
         number = Decimal(repr(price))
     else:
-        parsed = _decimal(location, where, path, "price", price)
+        parsed = _decimal(location, where, path, "price", price, maximum=_MAX_PRICE)
         if parsed is None:
             raise CatalogInputError(
                 location, "missing required field", item=where, field=f"{path}.price"
@@ -420,8 +420,10 @@ def _parse_offer(location: str, where: str, index: int, node: Any) -> ParsedOffe
         spec_text = orjson.dumps(spec).decode()
     inventory = node.get("inventoryLevel")
     level = inventory.get("value") if type(inventory) is dict else inventory
-    if type(level) is not int or level < 0:
-        level_value = _decimal(location, where, path, "inventoryLevel.value", level)
+    if type(level) is not int or not 0 <= level <= _MAX_INVENTORY:
+        level_value = _decimal(
+            location, where, path, "inventoryLevel.value", level, maximum=_MAX_INVENTORY
+        )
         level = int(level_value) if level_value is not None else None
     currency = node.get("priceCurrency")
     valid_until = node.get("priceValidUntil")
@@ -435,10 +437,16 @@ def _parse_offer(location: str, where: str, index: int, node: Any) -> ParsedOffe
     )
 
 
-_INFINITY = float("inf")
+# What the columns hold (offers.price NUMERIC(18, 4), offers.inventory_level INTEGER): a
+# larger value would fail the database write with an error that names no item.
+_MAX_PRICE = Decimal("99999999999999.9999")
+_PRICE_BOUND = 1e14
+_MAX_INVENTORY = 2**31 - 1
 
 
-def _decimal(location: str, where: str, path: str, name: str, value: Any) -> Decimal | None:
+def _decimal(
+    location: str, where: str, path: str, name: str, value: Any, *, maximum: Any = None
+) -> Decimal | None:
     """A non-negative finite number from a JSON number or numeric string; None when absent."""
     if value is None or (type(value) is str and not value.strip()):
         return None
@@ -462,6 +470,13 @@ def _decimal(location: str, where: str, path: str, name: str, value: Any) -> Dec
     if number < 0:
         raise CatalogInputError(
             location, f"negative value {value!r}", item=where, field=f"{path}.{name}"
+        )
+    if maximum is not None and number > maximum:
+        raise CatalogInputError(
+            location,
+            f"value {value!r} is above the largest storable {maximum}",
+            item=where,
+            field=f"{path}.{name}",
         )
     return number
 

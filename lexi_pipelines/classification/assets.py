@@ -69,6 +69,7 @@ def field_model(
     storage = document_storage.storage
     with permanent_failures(ClassificationInputError, PluginError):
         pipeline_config = config.pipeline_config()
+        pipeline_config.validate()  # a bad plugin name or parameter fails before labels load
         prepared = prepare_field(database.engine, storage, project, field)
         model = train_field(database.engine, ModelStore(storage), prepared, pipeline_config)
     data = prepared.data

@@ -83,7 +83,18 @@ def label_files(project_root: Path) -> list[Path]:
         candidates += sorted(
             p for p in folder.iterdir() if p.suffix in (".tsv", ".csv", ".jsonl") and p.is_file()
         )
-    return [p for p in candidates if p.is_file()]
+    found = [p for p in candidates if p.is_file()]
+    root = project_root.resolve()
+    for path in found:
+        # As for documents: only files inside the project are read, links included.
+        if not path.resolve().is_relative_to(root):
+            source = str(path.relative_to(project_root))
+            raise ClassificationInputError(
+                f"{source}: links to {path.resolve()}, outside the project folder",
+                source=source,
+                field="path",
+            )
+    return found
 
 
 def read_labels(project_root: Path) -> dict[str, FieldLabels]:
@@ -179,7 +190,15 @@ def _tsv(text: str, source: str) -> Iterator[LabelRecord]:
 def _table(
     rows: csv.DictReader[str], source: str, header_line: int
 ) -> Iterator[tuple[str, LabelRecord]]:
-    missing = {"doc_id", "field", "label"} - set(rows.fieldnames or [])
+    try:
+        header = rows.fieldnames or []
+    except csv.Error as exc:
+        raise ClassificationInputError(
+            f"{source}: line {header_line}: not readable as CSV: {exc}",
+            source=source,
+            item=f"line {header_line}",
+        ) from exc
+    missing = {"doc_id", "field", "label"} - set(header)
     if missing:
         raise ClassificationInputError(
             f"{source}: missing columns {sorted(missing)} (need doc_id, field, label; split "
@@ -187,17 +206,25 @@ def _table(
             source=source,
             field=sorted(missing)[0],
         )
-    for number, row in enumerate(rows, header_line + 1):
-        yield (
-            _field_name(row.get("field"), source, number),
-            LabelRecord(
-                _checked(row.get("doc_id"), source, number, "doc_id"),
-                _checked(row.get("label"), source, number, "label"),
-                _split(row.get("split"), source, number),
-                source,
-                number,
-            ),
-        )
+    number = header_line
+    try:
+        for number, row in enumerate(rows, header_line + 1):
+            yield (
+                _field_name(row.get("field"), source, number),
+                LabelRecord(
+                    _checked(row.get("doc_id"), source, number, "doc_id"),
+                    _checked(row.get("label"), source, number, "label"),
+                    _split(row.get("split"), source, number),
+                    source,
+                    number,
+                ),
+            )
+    except csv.Error as exc:  # e.g. a field above the csv module's size limit
+        raise ClassificationInputError(
+            f"{source}: line {number + 1}: not readable as CSV: {exc}",
+            source=source,
+            item=f"line {number + 1}",
+        ) from exc
 
 
 def _jsonl(text: str, source: str) -> Iterator[tuple[str, LabelRecord]]:
@@ -206,9 +233,12 @@ def _jsonl(text: str, source: str) -> Iterator[tuple[str, LabelRecord]]:
             continue
         try:
             row = json.loads(raw)
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:
+            # ValueError: a JSONDecodeError, or an integer of more digits than Python converts;
+            # RecursionError: arrays or objects nested thousands deep.
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)[:200]
             raise ClassificationInputError(
-                f"{source}: line {number}: malformed JSON: {exc.msg}",
+                f"{source}: line {number}: malformed JSON: {reason}",
                 source=source,
                 item=f"line {number}",
             ) from exc

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, select, update
 
 from lexi_pipelines.classification.labels import FieldLabels
 from lexi_pipelines.db.bulk import bulk_insert, bulk_upsert
@@ -26,6 +26,7 @@ FIELDS, CLASSES, LABELS = table_of(Field), table_of(FieldClass), table_of(Docume
 MODELS, PREDICTIONS, DOCUMENTS = table_of(ClassifierModel), table_of(Prediction), table_of(Document)
 
 TRAINING, READY, FAILED = "TRAINING", "READY", "FAILED"
+INTERRUPTED = "interrupted: the run stopped before the model was saved"
 
 
 @dataclass
@@ -40,55 +41,55 @@ class TrainingData:
 
 
 def store_labels(
-    engine: Engine, project: str, labels: FieldLabels, splits: dict[str, bool], source: str
+    conn: Connection, project: str, labels: FieldLabels, splits: dict[str, bool], source: str
 ) -> None:
-    """Replace the field's classes and labels with what the label files say now."""
+    """Replace the field's classes and labels with what the label files say now (in the
+    caller's transaction, so labels found unusable afterwards can be rolled back)."""
     now = datetime.now(UTC)
-    with engine.begin() as conn:
-        bulk_upsert(
-            conn,
-            FIELDS,
-            [
-                {
-                    "project": project,
-                    "name": labels.name,
-                    "labels_hash": labels.content_hash(),
-                    "labels_file": source,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            ],
-        )
-        for table in (CLASSES, LABELS):
-            conn.execute(
-                delete(table).where(table.c.project == project, table.c.field == labels.name)
-            )
-        bulk_insert(
-            conn,
-            CLASSES,
-            [
-                {"project": project, "field": labels.name, "name": c, "created_at": now}
-                for c in labels.classes
-            ],
-        )
-        bulk_insert(
-            conn,
-            LABELS,
-            [
-                {
-                    "project": project,
-                    "field": labels.name,
-                    "document_id": r.document_id,
-                    "label": r.label,
-                    "is_training_data": splits[r.document_id],
-                    "updated_at": now,
-                }
-                for r in labels.records
-            ],
-        )
+    bulk_upsert(
+        conn,
+        FIELDS,
+        [
+            {
+                "project": project,
+                "name": labels.name,
+                "labels_hash": labels.content_hash(),
+                "labels_file": source,
+                "created_at": now,
+                "updated_at": now,
+            }
+        ],
+    )
+    for table in (CLASSES, LABELS):
+        conn.execute(delete(table).where(table.c.project == project, table.c.field == labels.name))
+    bulk_insert(
+        conn,
+        CLASSES,
+        [
+            {"project": project, "field": labels.name, "name": c, "created_at": now}
+            for c in labels.classes
+        ],
+    )
+    bulk_insert(
+        conn,
+        LABELS,
+        [
+            {
+                "project": project,
+                "field": labels.name,
+                "document_id": r.document_id,
+                "label": r.label,
+                "is_training_data": splits[r.document_id],
+                "updated_at": now,
+            }
+            for r in labels.records
+        ],
+    )
 
 
-def training_data(engine: Engine, storage: Path, project: str, field_name: str) -> TrainingData:
+def training_data(
+    bind: Engine | Connection, storage: Path, project: str, field_name: str
+) -> TrainingData:
     """Texts and labels of the field's documents, from the documents domain's text files."""
     query = (
         select(LABELS.c.document_id, LABELS.c.label, LABELS.c.is_training_data, DOCUMENTS.c.id)
@@ -101,8 +102,11 @@ def training_data(engine: Engine, storage: Path, project: str, field_name: str) 
     )
     data = TrainingData()
     paths = ProjectPaths(storage, project)
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
+    if isinstance(bind, Connection):
+        rows = bind.execute(query).all()
+    else:
+        with bind.connect() as conn:
+            rows = conn.execute(query).all()
     for doc_id, label, is_training, known in rows:
         if known is None:
             data.unknown_documents.append(doc_id)
@@ -125,8 +129,20 @@ def training_data(engine: Engine, storage: Path, project: str, field_name: str) 
 def start_model(
     engine: Engine, project: str, field_name: str, plugins: dict[str, Any], disk_version: int
 ) -> int:
-    """A new ``TRAINING`` row; its version follows every version in the table or on disk."""
+    """A new ``TRAINING`` row; its version follows every version in the table or on disk.
+
+    Training runs one at a time (the ``training`` queue's limit is 1), so a row still
+    ``TRAINING`` now belongs to a run that died (killed, out of memory) before saving its
+    model: it becomes ``FAILED`` instead of claiming forever that training goes on.
+    """
+    now = datetime.now(UTC)
+    this_field = (MODELS.c.project == project) & (MODELS.c.field == field_name)
     with engine.begin() as conn:
+        conn.execute(
+            update(MODELS)
+            .where(this_field, MODELS.c.status == TRAINING)
+            .values(status=FAILED, error=INTERRUPTED, finished_at=now)
+        )
         stored = conn.scalar(
             select(func.max(MODELS.c.version)).where(
                 MODELS.c.project == project, MODELS.c.field == field_name
@@ -140,7 +156,7 @@ def start_model(
                 version=version,
                 status=TRAINING,
                 plugins=plugins,
-                created_at=datetime.now(UTC),
+                created_at=now,
             )
         )
     return version

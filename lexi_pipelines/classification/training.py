@@ -55,23 +55,26 @@ def prepare_field(engine: Engine, storage: Path, project: str, field_name: str) 
             f"{root}: no label file defines field {field_name!r}", source=str(root), field="field"
         )
     source = ", ".join(sorted(labels.sources))
-    store_labels(engine, project, labels, labels.assigned_splits(seed=project), source)
-    data = training_data(engine, storage, project, field_name)
-    train_classes = sorted(set(data.train_labels))
-    if not data.train_labels:
-        raise ClassificationInputError(
-            f"{project}/{field_name}: no training labels with a known, extracted document "
-            f"({len(data.unknown_documents)} unknown, {len(data.without_text)} without text)",
-            source=source,
-            field="label",
-        )
-    if len(train_classes) < MIN_CLASSES:
-        raise ClassificationInputError(
-            f"{project}/{field_name}: fewer than two classes to learn from "
-            f"({train_classes or 'none'}) in {source}",
-            source=source,
-            field="label",
-        )
+    # One transaction: labels that turn out unusable roll back to the ones stored before.
+    with engine.begin() as conn:
+        store_labels(conn, project, labels, labels.assigned_splits(seed=project), source)
+        data = training_data(conn, storage, project, field_name)
+        train_classes = sorted(set(data.train_labels))
+        if not data.train_labels:
+            raise ClassificationInputError(
+                f"{project}/{field_name}: no training labels with a known, extracted document "
+                f"({len(data.unknown_documents)} unknown, {len(data.without_text)} without "
+                "text)",
+                source=source,
+                field="label",
+            )
+        if len(train_classes) < MIN_CLASSES:
+            raise ClassificationInputError(
+                f"{project}/{field_name}: fewer than two classes to learn from "
+                f"({train_classes or 'none'}) in {source}",
+                source=source,
+                field="label",
+            )
     return PreparedField(project, field_name, data, train_classes, labels.content_hash(), source)
 
 
@@ -82,6 +85,8 @@ def train_field(
     pipeline = build_pipeline(config)  # unknown plugins or parameters fail here, before any row
     # JSON round trip: the manifest and the models row hold plain JSON values.
     plugins: dict[str, Any] = json.loads(json.dumps(config.to_dict(), default=str))
+    # Staging folders of a save that a killed run left behind are never completed.
+    models.clean_staging(prepared.project, prepared.field)
     disk = models.versions(prepared.project, prepared.field)
     version = start_model(engine, prepared.project, prepared.field, plugins, max(disk, default=0))
     data = prepared.data

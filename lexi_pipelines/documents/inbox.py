@@ -35,6 +35,14 @@ def add_files(
                 field="subfolder",
             )
         folder = folder / sub
+        # ".." is refused above; a symbolic link on the way could still lead out.
+        if not folder.resolve().is_relative_to(paths.documents.resolve()):
+            raise DocumentsInputError(
+                f"subfolder {subfolder!r} leads outside the project's documents folder "
+                f"(to {folder.resolve()})",
+                source=subfolder,
+                field="subfolder",
+            )
     sources = [Path(f) for f in files]
     for source in sources:
         if not source.is_file():

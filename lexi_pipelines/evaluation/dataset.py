@@ -58,14 +58,20 @@ def _excel_text(value: object) -> str:
 
 
 def _read(path: Path) -> pd.DataFrame:
+    # header=None: pandas would rename a repeated header ("x", "x.1") and hide the duplicate.
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         # Cells keep their Excel types here, so dates can be written as a CSV export shows them.
-        raw = pd.read_excel(path, dtype=object, keep_default_na=False, engine="openpyxl")
-        return raw.map(_excel_text)
-    if suffix == ".csv":
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    raise EvaluationInputError(path, f"unsupported dataset type {suffix!r} (use .csv or .xlsx)")
+        raw = pd.read_excel(
+            path, header=None, dtype=object, keep_default_na=False, engine="openpyxl"
+        ).map(_excel_text)
+    elif suffix == ".csv":
+        raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    else:
+        raise EvaluationInputError(path, f"unsupported dataset type {suffix!r} (use .csv or .xlsx)")
+    frame = raw.iloc[1:].reset_index(drop=True)
+    frame.columns = [str(c) for c in raw.iloc[0]] if len(raw) else []
+    return frame
 
 
 def load_dataset(path: Path, config: EvaluationConfig) -> pd.DataFrame:

@@ -26,6 +26,13 @@ class BackendConfig:
         """Corpus statistics of a hybrid namespace, kept beside the embedded tables."""
         return self.path / "bm25" / index / f"{namespace}.json"
 
+    def validate(self) -> None:
+        """Raise for a configuration no retry can fix (checked when a run starts)."""
+        if self.backend not in BACKENDS:
+            raise ValueError(f"unknown vector backend {self.backend!r}; choose one of {BACKENDS}")
+        if self.backend == "pinecone" and not self.api_key:
+            raise ValueError("the pinecone backend needs PINECONE_API_KEY")
+
 
 def open_index(config: BackendConfig, spec: IndexSpec) -> VectorIndex:
     if config.backend == "lancedb":

@@ -61,6 +61,10 @@ class VectorIndexResource(dg.ConfigurableResource):
             index_prefix=self.index_prefix,
         )
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # A bad backend fails the run at start, once, instead of each step retrying it.
+        self.config.validate()
+
     def open(self, spec: IndexSpec) -> VectorIndex:
         return open_index(self.config, spec)
 
