@@ -357,9 +357,12 @@ def build_leaderboard(
     )
     workbook = None
     if case_dir.is_dir():
+        # "As of" the latest state change, not the wall clock: an unchanged board is the
+        # same file, byte for byte.
+        as_of = max((m["updated_at"] for m in models_of(engine, use_case)), default=None)
         workbook = write_leaderboard_workbook(
             paths.leaderboard_workbook(use_case), use_case=use_case, rows=rows, fields=fields,
-            generated_at=now(),
+            generated_at=as_of or now(),
         )  # fmt: skip
     return LeaderboardOutcome(
         use_case, rows, leaderboard_markdown(rows, fields), workbook, archived

@@ -337,18 +337,28 @@ def _replacing(path: Path) -> Iterator[Path]:
         raise
 
 
+def _entry(name: str) -> zipfile.ZipInfo:
+    # A fixed timestamp: the same content gives the same bytes (re-runs change no file).
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    # The fastest level (the sheets are large). Python 3.13 names the attribute compress_level;
+    # 3.11 and 3.12 read _compresslevel.
+    setattr(info, "compress_level" if hasattr(info, "compress_level") else "_compresslevel", 1)
+    return info
+
+
 def _write_xlsx(path: Path, sheets: Sequence[_Sheet]) -> Path:
     with (
         _replacing(path) as temporary,
         zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
     ):
         for name, text in _package_parts(sheets).items():
-            zf.writestr(name, text)
+            zf.writestr(_entry(name), text)
         for i, sheet in enumerate(sheets):
             head, tail = _sheet_head_tail(sheet, selected=i == 0)
             chunks = [head, *sheet.render(), tail]
             size = sum(len(chunk) for chunk in chunks)
-            entry = f"xl/worksheets/sheet{i + 1}.xml"
+            entry = _entry(f"xl/worksheets/sheet{i + 1}.xml")
             with zf.open(entry, "w", force_zip64=size >= zipfile.ZIP64_LIMIT) as out:
                 for chunk in chunks:
                     out.write(chunk)

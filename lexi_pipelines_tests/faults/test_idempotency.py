@@ -1,9 +1,9 @@
 """Materializing any asset a second time, with nothing changed, changes nothing.
 
-One chain per partition kind covers every asset of the code location (evaluation/* comes with
-its own Dagster layer): the chain is materialized once, then each asset alone again, and the
-tables (every column, timestamps included) and the files under LEXI_HOME (extracted text,
-model versions, prediction history, vector tables and BM25 statistics) must be as they were.
+One chain per partition kind covers every asset of the code location: the chain is
+materialized once, then each asset alone again, and the tables (every column, timestamps
+included) and the files under LEXI_HOME (extracted text, model versions, prediction history,
+vector tables and BM25 statistics, evaluation workbooks) must be as they were.
 
 A model is the exception by design: training again makes a new version (versions are the
 history that evaluation and rollback rely on). For it the test asserts the next best thing:
@@ -35,6 +35,7 @@ from lexi_pipelines.classification.assets import (
 from lexi_pipelines.classification.checks import model_beats_baseline
 from lexi_pipelines.classification.partitions import FIELDS
 from lexi_pipelines.classification.resources import ModelArtifactIOManager
+from lexi_pipelines.common.notifier import NotifierResource
 from lexi_pipelines.common.resources import DatabaseResource
 from lexi_pipelines.documents.assets import (
     DOCUMENT_CHUNKS,
@@ -46,6 +47,17 @@ from lexi_pipelines.documents.assets import (
 )
 from lexi_pipelines.documents.partitions import PROJECTS
 from lexi_pipelines.documents.resources import DocumentStorageResource
+from lexi_pipelines.evaluation.assets import (
+    DATASET,
+    LEADERBOARD,
+    RESULTS,
+    dataset,
+    leaderboard,
+    results,
+)
+from lexi_pipelines.evaluation.checks import dataset_checks, field_validation
+from lexi_pipelines.evaluation.partitions import EVALUATION_MODELS, EVALUATION_USE_CASES
+from lexi_pipelines.evaluation.resources import EvaluationStorageResource
 from lexi_pipelines.vectors.assets import (
     CHUNK_VECTORS,
     PRODUCT_VECTORS,
@@ -58,9 +70,11 @@ from lexi_pipelines_tests.classification.test_assets import PROJECT as LABELLED
 from lexi_pipelines_tests.classification.test_assets import _write_corpus
 from lexi_pipelines_tests.conftest import DEMO_CATALOG
 from lexi_pipelines_tests.documents.conftest import DEMO_DOCUMENTS
+from lexi_pipelines_tests.evaluation.flow_data import USE_CASE, write_use_case
 from lexi_pipelines_tests.faults.state import Tables, differences, file_hashes, table_rows
 
 NOTHING = frozenset[str]()
+EVALUATED = f"{USE_CASE}/gpt-4"
 
 
 @dataclass(frozen=True)
@@ -70,7 +84,7 @@ class Chain:
     partition: str
     dynamic: str | None
     assets: tuple[Any, ...]
-    setup: tuple[tuple[str, tuple[Any, ...]], ...] = ()  # (partition, assets)
+    setup: tuple[tuple[str, str, tuple[Any, ...]], ...] = ()  # (partition, dynamic, assets)
 
 
 DOCUMENT_ASSETS = (documents_registry, document_text, document_chunks)
@@ -82,7 +96,14 @@ CHAINS = {
         FIELD_KEY,
         FIELDS,
         (field_model, field_model_evaluation, field_predictions),
-        setup=((LABELLED, DOCUMENT_ASSETS),),
+        setup=((LABELLED, PROJECTS, DOCUMENT_ASSETS),),
+    ),
+    "evaluation_model": Chain(EVALUATED, EVALUATION_MODELS, (dataset, results)),
+    "use_case": Chain(
+        USE_CASE,
+        EVALUATION_USE_CASES,
+        (leaderboard,),
+        setup=((EVALUATED, EVALUATION_MODELS, (dataset, results)),),
     ),
 }
 SECOND_RUN_ORDER = {
@@ -92,15 +113,16 @@ COVERED = {
     "ingestor": (BRAND_REGISTRY, PRODUCT_FEED, PRODUCT_VECTORS),
     "project": (DOCUMENTS, DOCUMENT_TEXT, DOCUMENT_CHUNKS, CHUNK_VECTORS),
     "field": (FIELD_MODEL, FIELD_MODEL_EVALUATION, FIELD_PREDICTIONS),
+    "evaluation_model": (DATASET, RESULTS),
+    "use_case": (LEADERBOARD,),
 }
 
 
 def test_every_asset_of_the_code_location_is_covered() -> None:
-    """A new asset fails here until it has an idempotency chain (evaluation: its own layer)."""
+    """A new asset fails here until it has an idempotency chain."""
     from lexi_pipelines.definitions import defs
 
-    keys = defs.resolve_asset_graph().get_all_asset_keys()
-    expected = {k for k in keys if k.path[0] != "evaluation"}
+    expected = set(defs.resolve_asset_graph().get_all_asset_keys())
     covered = [key for keys in COVERED.values() for key in keys]
     assert len(covered) == len(set(covered))
     assert set(covered) == expected
@@ -126,6 +148,8 @@ def _resources(home: Path, database_url: str, catalog: Path) -> dict[str, Any]:
         "model_io_manager": ModelArtifactIOManager(storage_path=storage, database=database),
         "embedder": Embedder(device="cpu"),
         "vector_index": VectorIndexResource(path=str(home / "vectors")),
+        "evaluation_storage": EvaluationStorageResource(storage_path=storage),
+        "notifier": NotifierResource(outbox_path=str(home.parent / "outbox")),
     }
 
 
@@ -140,6 +164,8 @@ RUNS = [
     ("ingestor", "postgres"),
     ("project", "sqlite"),
     ("field", "sqlite"),
+    ("evaluation_model", "sqlite"),
+    ("use_case", "sqlite"),
 ]
 
 
@@ -155,6 +181,7 @@ def test_materializing_again_changes_nothing(
     home = tmp_path / "home"
     shutil.copytree(DEMO_DOCUMENTS, home / "storage")
     _write_corpus(home / "storage")
+    write_use_case(home / "storage" / "evaluations", models=(EVALUATED.split("/")[1],))
     catalog = tmp_path / "catalog"
     shutil.copytree(DEMO_CATALOG, catalog)
     database_url = (
@@ -172,6 +199,8 @@ def test_materializing_again_changes_nothing(
         definitions = list(assets)
         if field_model_evaluation in definitions:
             definitions.append(model_beats_baseline)  # the gate that lets predictions run
+        if dataset in definitions:
+            definitions += [field_validation, dataset_checks]  # the QC gate of results
         result = dg.materialize(
             definitions,
             selection=dg.AssetSelection.assets(only) if only is not None else None,
@@ -181,8 +210,8 @@ def test_materializing_again_changes_nothing(
         )
         assert result.success
 
-    for partition, assets in chain.setup:
-        materialize(assets, partition, PROJECTS)
+    for partition, dynamic, assets in chain.setup:
+        materialize(assets, partition, dynamic)
     materialize(chain.assets, chain.partition, chain.dynamic)
     tables, files = _state(home, database_url)
 
