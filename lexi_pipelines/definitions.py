@@ -9,14 +9,23 @@ import dagster as dg
 from lexi_pipelines.catalog import definitions as catalog
 from lexi_pipelines.classification import definitions as classification
 from lexi_pipelines.documents import definitions as documents
+from lexi_pipelines.evaluation import definitions as evaluation
+from lexi_pipelines.operations import definitions as operations
+from lexi_pipelines.operations.executors import build_executor, build_io_resources
 from lexi_pipelines.resources import build_resources
 from lexi_pipelines.settings import get_settings
 from lexi_pipelines.vectors import definitions as vectors
 
+settings = get_settings()
 defs = dg.Definitions.merge(
     catalog.defs,
     documents.defs,
     vectors.defs,
     classification.defs,
-    dg.Definitions(resources=build_resources(get_settings())),
+    evaluation.defs,
+    operations.defs,
+    dg.Definitions(
+        resources={**build_resources(settings), **build_io_resources(settings)},
+        executor=build_executor(settings),
+    ),
 )

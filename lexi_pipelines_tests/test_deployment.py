@@ -28,10 +28,12 @@ COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
 LOCAL_WORKSPACE = REPO_ROOT / "workspace.yaml"
+CELERY_WORKER_CONFIG = REPO_ROOT / "deploy" / "celery.yaml"
 
 DEFINITIONS_MODULE = "lexi_pipelines.definitions"
 LOCATION_NAME = "lexi_pipelines"
-DAGSTER_SERVICES = ("user_code", "webserver", "daemon")
+DAGSTER_SERVICES = ("user_code", "webserver", "daemon", "celery_worker")
+CELERY_PROFILE = ("redis", "celery_worker")
 PG_ENV_VARS = (
     "DAGSTER_PG_USERNAME",
     "DAGSTER_PG_PASSWORD",
@@ -221,6 +223,80 @@ def test_dockerfile_bakes_in_dagster_yaml(services: dict[str, Any]) -> None:
     assert f"DAGSTER_HOME={home}" in text
     assert "dagster.yaml ${DAGSTER_HOME}/dagster.yaml" in text
     assert "download.pytorch.org/whl/cpu" in text  # torch only via the CPU index, when asked
+
+
+# ------------------------------------------------------------ docker-compose.yml: celery profile
+
+
+def test_celery_profile_is_opt_in(services: dict[str, Any]) -> None:
+    for name in CELERY_PROFILE:
+        assert services[name].get("profiles") == ["celery"], name
+    for name in ("postgres", "user_code", "webserver", "daemon"):
+        assert not services[name].get("profiles"), f"{name} must start without a profile"
+        # Compose refuses a dependency on a service whose profile is off.
+        assert not set(services[name].get("depends_on") or {}) & set(CELERY_PROFILE), name
+
+
+def test_redis_is_private_persistent_and_healthchecked(
+    compose: dict[str, Any], services: dict[str, Any]
+) -> None:
+    redis = services["redis"]
+    assert str(redis["image"]).startswith("redis:")
+    assert not redis.get("ports"), "redis must not publish ports"
+    test = redis["healthcheck"]["test"]
+    assert "ping" in (test if isinstance(test, str) else " ".join(test))
+    assert _mounts(redis).get("/data") == "redis_data"
+    assert "redis_data" in (compose.get("volumes") or {})
+
+
+def test_celery_workers_share_the_code_servers_settings_and_volumes(
+    services: dict[str, Any],
+) -> None:
+    worker, user_code = services["celery_worker"], services["user_code"]
+    assert "container_name" not in worker, "--scale celery_worker=N needs generated names"
+    assert worker["image"] == user_code["image"]
+    worker_env, code_env = _environment(worker), _environment(user_code)
+    assert worker_env["LEXI_EXECUTOR"] == "celery"
+    assert code_env["LEXI_EXECUTOR"] == "${LEXI_EXECUTOR:-multiprocess}"
+    assert code_env["LEXI_CELERY_BROKER"].startswith("redis://redis:6379/")
+    # Workers rebuild each step's job from the settings the run worker used.
+    for var, value in code_env.items():
+        if var != "LEXI_EXECUTOR":
+            assert worker_env.get(var) == value, var
+    worker_mounts, code_mounts = _mounts(worker), _mounts(user_code)
+    # Step outputs ($LEXI_HOME/io), storage and compute logs are on shared volumes.
+    assert worker_mounts[code_env["LEXI_HOME"]] == code_mounts[code_env["LEXI_HOME"]]
+    storage = f"{code_env['DAGSTER_HOME']}/storage"
+    assert worker_mounts[storage] == code_mounts[storage] == "dagster_storage"
+    assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
+
+
+def test_celery_worker_command(services: dict[str, Any]) -> None:
+    worker = services["celery_worker"]
+    command = _command(worker)
+    # Celery itself as the container's process, so SIGTERM reaches it (warm shutdown).
+    assert command[0] == "celery" and "worker" in command
+    assert _option(command, "-A", "--app") == "dagster_celery.app"
+    assert _option(command, "-I", "--include") == "lexi_pipelines.definitions"
+    env = _environment(worker)
+    queues = _option(command, "-Q", "--queues").split(",")
+    assert queues[0] == env["LEXI_CELERY_QUEUE"]
+    # The broker the runs submit to (LEXI_*) is the one the worker reads (CELERY_*).
+    assert env["CELERY_BROKER_URL"] == env["LEXI_CELERY_BROKER"]
+    assert env["CELERY_RESULT_BACKEND"] == env["LEXI_CELERY_BACKEND"]
+    # One step per process (prefork children are daemonic and cannot start process pools),
+    # and no step reserved by a busy worker.
+    assert "--pool=solo" in command
+    assert "--prefetch-multiplier=1" in command
+
+
+def test_celery_worker_config_is_valid_executor_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dagster_celery.cli import get_validated_config
+
+    monkeypatch.setenv("LEXI_CELERY_BROKER", "redis://redis:6379/0")
+    monkeypatch.setenv("LEXI_CELERY_BACKEND", "redis://redis:6379/1")
+    config = get_validated_config(str(CELERY_WORKER_CONFIG))
+    assert (config["broker"], config["backend"]) == ("redis://redis:6379/0", "redis://redis:6379/1")
 
 
 # ------------------------------------------------------------------------------- dagster.yaml

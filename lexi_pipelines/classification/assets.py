@@ -20,6 +20,7 @@ from lexi_pipelines.classification.training import (
 )
 from lexi_pipelines.common.failures import TRANSIENT_RETRY, permanent_failures
 from lexi_pipelines.common.markdown import markdown_table
+from lexi_pipelines.common.queues import TRAINING_QUEUE, celery_queue_tags
 from lexi_pipelines.common.resources import DatabaseResource
 from lexi_pipelines.documents.resources import DocumentStorageResource
 
@@ -55,6 +56,8 @@ class TrainingConfig(dg.Config):
     kinds={"scikitlearn"},
     io_manager_key="model_io_manager",
     retry_policy=TRANSIENT_RETRY,
+    # Under the Celery executor, training runs only on workers that serve the training queue.
+    op_tags=celery_queue_tags(TRAINING_QUEUE),
     description="A new version of the field's classifier, trained on its training labels with "
     "the configured tokenizer, features and classifier; written to "
     "{storage}/{project}/models/{field}/v{version}/ with a manifest of checksums.",
