@@ -26,7 +26,6 @@ FIELDS, CLASSES, LABELS = table_of(Field), table_of(FieldClass), table_of(Docume
 MODELS, PREDICTIONS, DOCUMENTS = table_of(ClassifierModel), table_of(Prediction), table_of(Document)
 
 TRAINING, READY, FAILED = "TRAINING", "READY", "FAILED"
-INTERRUPTED = "interrupted: the run stopped before the model was saved"
 
 
 @dataclass
@@ -133,16 +132,13 @@ def start_model(
 
     Training runs one at a time (the ``training`` queue's limit is 1), so a row still
     ``TRAINING`` now belongs to a run that died (killed, out of memory) before saving its
-    model: it becomes ``FAILED`` instead of claiming forever that training goes on.
+    model. It never produced an artifact (a version folder appears only complete), so it is
+    dropped and its version number reused: the re-run ends where an undisturbed run would.
     """
     now = datetime.now(UTC)
     this_field = (MODELS.c.project == project) & (MODELS.c.field == field_name)
     with engine.begin() as conn:
-        conn.execute(
-            update(MODELS)
-            .where(this_field, MODELS.c.status == TRAINING)
-            .values(status=FAILED, error=INTERRUPTED, finished_at=now)
-        )
+        conn.execute(delete(MODELS).where(this_field, MODELS.c.status == TRAINING))
         stored = conn.scalar(
             select(func.max(MODELS.c.version)).where(
                 MODELS.c.project == project, MODELS.c.field == field_name

@@ -334,18 +334,16 @@ def test_killed_training_leaves_no_half_written_version_and_rerun_matches(
 
     _materialize(CLASSIFICATION, FIELDS, KEY, env)  # the re-run
 
-    interrupted, model = _models(postgres_url)
-    # The dead attempt is recorded as such; the new version is what an undisturbed run makes.
-    assert (interrupted["version"], interrupted["status"]) == (1, "FAILED")
-    assert "interrupted" in interrupted["error"] and interrupted["path"] is None
-    assert (model["version"], model["status"]) == (2, "READY")
+    # The dead attempt left nothing behind: the re-run is what an undisturbed run makes.
+    (model,) = _models(postgres_url)
+    assert (model["version"], model["status"]) == (1, "READY")
     reference = training_reference
     assert {k: model[k] for k in MODEL_COLUMNS} == {k: reference.model[k] for k in MODEL_COLUMNS}
     predictions = _predictions(postgres_url)
     assert _same_predictions(predictions, reference.predictions)
-    assert {p[-1] for p in predictions} == {2}
-    assert sorted(p.name for p in field_dir.iterdir()) == ["v2"]  # staging folders cleaned
-    manifest = store.manifest(LABELLED_PROJECT, "default", 2)
+    assert {p[-1] for p in predictions} == {1}
+    assert sorted(p.name for p in field_dir.iterdir()) == ["v1"]  # staging folders cleaned
+    manifest = store.manifest(LABELLED_PROJECT, "default", 1)
     assert _manifest_content(manifest) == _manifest_content(reference.manifest)
     history = env.storage / LABELLED_PROJECT / "predictions" / "default"
-    assert _same_predictions(_history(history / "predictions_v2.jsonl"), reference.history)
+    assert _same_predictions(_history(history / "predictions_v1.jsonl"), reference.history)
