@@ -18,6 +18,7 @@ from lexi_pipelines.common.resources import DatabaseResource
 from lexi_pipelines.db.engine import make_engine
 from lexi_pipelines.db.models import Base
 from lexi_pipelines_tests import pg
+from lexi_pipelines_tests.common.loopback_smtp import LoopbackSMTP
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_CATALOG = REPO_ROOT / "lexi_pipelines" / "demo_data" / "catalog"
@@ -69,6 +70,13 @@ def catalog_dir(tmp_path: Path) -> Path:
     target = tmp_path / "catalog"
     shutil.copytree(DEMO_CATALOG, target)
     return target
+
+
+@pytest.fixture
+def smtp() -> Iterator[LoopbackSMTP]:
+    """A real SMTP server on loopback; ``smtp.received`` holds what it accepted."""
+    with LoopbackSMTP() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

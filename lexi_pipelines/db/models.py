@@ -320,6 +320,15 @@ class Prediction(Base):
     predicted_at: Mapped[datetime]
 
 
+def _of_model_evaluation() -> ForeignKeyConstraint:
+    """The rows of a model evaluation go with it (history, issues, results)."""
+    return ForeignKeyConstraint(
+        ["use_case", "model"],
+        ["model_evaluations.use_case", "model_evaluations.model"],
+        ondelete="CASCADE",
+    )
+
+
 class UseCase(Base):
     """An evaluation use case: a folder under {storage}/evaluations with its config."""
 
@@ -380,11 +389,7 @@ class ModelEvaluation(Base):
 class ModelStateHistory(Base):
     __tablename__ = "model_state_history"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["use_case", "model"],
-            ["model_evaluations.use_case", "model_evaluations.model"],
-            ondelete="CASCADE",
-        ),
+        _of_model_evaluation(),
         Index(None, "use_case", "model"),
     )
 
@@ -405,13 +410,7 @@ class EvaluationIssue(Base):
     """Every quality-check issue of a model's latest checked dataset."""
 
     __tablename__ = "evaluation_issues"
-    __table_args__ = (
-        ForeignKeyConstraint(
-            ["use_case", "model"],
-            ["model_evaluations.use_case", "model_evaluations.model"],
-            ondelete="CASCADE",
-        ),
-    )
+    __table_args__ = (_of_model_evaluation(),)
 
     use_case: Mapped[str] = mapped_column(String(128), primary_key=True)
     model: Mapped[str] = mapped_column(String(128), primary_key=True)
@@ -430,13 +429,7 @@ class EvaluationResultRow(Base):
     """Metrics per field (and ``*`` for overall) of every evaluated dataset version."""
 
     __tablename__ = "evaluation_results"
-    __table_args__ = (
-        ForeignKeyConstraint(
-            ["use_case", "model"],
-            ["model_evaluations.use_case", "model_evaluations.model"],
-            ondelete="CASCADE",
-        ),
-    )
+    __table_args__ = (_of_model_evaluation(),)
 
     use_case: Mapped[str] = mapped_column(String(128), primary_key=True)
     model: Mapped[str] = mapped_column(String(128), primary_key=True)

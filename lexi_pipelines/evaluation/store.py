@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Select, delete, insert, select, update
 
 from lexi_pipelines.db.models import (
     EvaluationIssue,
@@ -156,9 +156,7 @@ def ensure_model(
 ) -> ModelEvaluationState:
     ensure_use_case(conn, use_case)
     state = conn.execute(
-        select(ModelEvaluation.current_state)
-        .where(ModelEvaluation.use_case == use_case, ModelEvaluation.model == model)
-        .with_for_update()
+        select(ModelEvaluation.current_state).where(*_model_is(use_case, model)).with_for_update()
     ).scalar_one_or_none()
     if state is not None:
         return ModelEvaluationState(state)
@@ -187,7 +185,7 @@ def move_model(
     at = now()
     conn.execute(
         update(ModelEvaluation)
-        .where(ModelEvaluation.use_case == use_case, ModelEvaluation.model == model)
+        .where(*_model_is(use_case, model))
         .values(current_state=target, updated_at=at, **values)
     )
     _history(conn, use_case, model, current, target, trigger, at)
@@ -219,50 +217,40 @@ def _history(
     )
 
 
-def model_row(engine: Engine, use_case: str, model: str) -> dict[str, Any] | None:
+def _rows(engine: Engine, query: Select[Any]) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        row = conn.execute(
-            select(table_of(ModelEvaluation)).where(
-                ModelEvaluation.use_case == use_case, ModelEvaluation.model == model
-            )
-        ).one_or_none()
-    return dict(row._mapping) if row is not None else None
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def model_row(engine: Engine, use_case: str, model: str) -> dict[str, Any] | None:
+    rows = _rows(engine, select(table_of(ModelEvaluation)).where(*_model_is(use_case, model)))
+    return rows[0] if rows else None
 
 
 def models_of(engine: Engine, use_case: str) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(table_of(ModelEvaluation))
-            .where(ModelEvaluation.use_case == use_case)
-            .order_by(ModelEvaluation.model)
-        )
-        return [dict(r._mapping) for r in rows]
+    query = select(table_of(ModelEvaluation)).where(ModelEvaluation.use_case == use_case)
+    return _rows(engine, query.order_by(ModelEvaluation.model))
 
 
 def use_case_row(engine: Engine, name: str) -> dict[str, Any] | None:
-    with engine.connect() as conn:
-        row = conn.execute(select(table_of(UseCase)).where(UseCase.name == name)).one_or_none()
-    return dict(row._mapping) if row is not None else None
+    rows = _rows(engine, select(table_of(UseCase)).where(UseCase.name == name))
+    return rows[0] if rows else None
 
 
 def model_history(engine: Engine, use_case: str, model: str) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(table_of(ModelStateHistory))
-            .where(ModelStateHistory.use_case == use_case, ModelStateHistory.model == model)
-            .order_by(ModelStateHistory.id)
-        )
-        return [dict(r._mapping) for r in rows]
+    query = select(table_of(ModelStateHistory)).where(
+        ModelStateHistory.use_case == use_case, ModelStateHistory.model == model
+    )
+    return _rows(engine, query.order_by(ModelStateHistory.id))
 
 
 def use_case_history(engine: Engine, name: str) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(table_of(UseCaseStateHistory))
-            .where(UseCaseStateHistory.use_case == name)
-            .order_by(UseCaseStateHistory.id)
-        )
-        return [dict(r._mapping) for r in rows]
+    query = select(table_of(UseCaseStateHistory)).where(UseCaseStateHistory.use_case == name)
+    return _rows(engine, query.order_by(UseCaseStateHistory.id))
+
+
+def _model_is(use_case: str, model: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return ModelEvaluation.use_case == use_case, ModelEvaluation.model == model
 
 
 # --- quality issues ----------------------------------------------------------------------------
@@ -311,8 +299,7 @@ def stored_issues(
     )
     if checks is not None:
         query = query.where(EvaluationIssue.check.in_(list(checks)))
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]
+    return _rows(engine, query)
 
 
 # --- results -----------------------------------------------------------------------------------

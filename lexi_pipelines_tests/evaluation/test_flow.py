@@ -8,7 +8,6 @@ completes. Emails go to a real SMTP server on loopback.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -53,12 +52,6 @@ from lexi_pipelines_tests.evaluation.flow_data import USE_CASE
 QC_AND_EVALUATION = [dataset, field_validation, dataset_checks, results]
 QC_ONLY = [dataset, field_validation, dataset_checks]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-def smtp() -> Iterator[LoopbackSMTP]:
-    with LoopbackSMTP() as server:
-        yield server
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +33,6 @@ def guarded() -> None:
 @dg.asset_check(asset=guarded, blocking=True)
 def always_fails() -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=False)
-
-
-@pytest.fixture
-def smtp() -> Iterator[LoopbackSMTP]:
-    with LoopbackSMTP() as server:
-        yield server
 
 
 @pytest.fixture
