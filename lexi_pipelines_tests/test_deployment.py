@@ -7,6 +7,7 @@ The Postgres test builds a real Dagster instance from the repository's dagster.y
 from __future__ import annotations
 
 import importlib
+import json
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -349,11 +350,18 @@ def test_dagster_yaml_queues_runs_with_tag_limits(dagster_yaml: dict[str, Any]) 
     config = coordinator["config"]
     assert config["max_concurrent_runs"] > 0
     limits = {
-        (item["key"], item.get("value")): item["limit"] for item in config["tag_concurrency_limits"]
+        (item["key"], json.dumps(item.get("value"))): item["limit"]
+        for item in config["tag_concurrency_limits"]
     }
-    for key, limit in EXPECTED_TAG_LIMITS.items():
-        assert limits.get(key) == limit, key
-    assert ("dagster/backfill", None) in limits
+    for (key, value), limit in EXPECTED_TAG_LIMITS.items():
+        assert limits.get((key, json.dumps(value))) == limit, key
+    assert ("dagster/backfill", "null") in limits
+    # One run per partition key at a time, across jobs.
+    per_partition = json.dumps({"applyLimitPerUniqueValue": True})
+    assert limits[("dagster/partition", per_partition)] == 1
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+
+    assert process_config(QueuedRunCoordinator.config_type(), config).success
     assert dagster_yaml["run_launcher"]["class"] == "DefaultRunLauncher"
 
 

@@ -113,6 +113,10 @@ def read_items(path: Path) -> list[InferenceItem]:
         raise ClassificationInputError(
             f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})", source=str(path)
         ) from exc
+    except OSError as exc:  # a folder, no permission: the caller's path to fix, not a retry
+        raise ClassificationInputError(
+            f"{path}: cannot read: {exc.strerror or exc}", source=str(path), field="file"
+        ) from exc
     items: list[InferenceItem] = []
     seen: dict[str, int] = {}
     for n, line in enumerate(lines, 1):

@@ -1,6 +1,8 @@
 """Run queues: the ``lexi/queue`` run tag that dagster.yaml's tag concurrency limits key on."""
 
 QUEUE_TAG = "lexi/queue"
+# On jobs whose assets email their own failures: the generic run-failure sensor only records.
+SELF_REPORTING_TAG = "lexi/reports-own-failures"
 
 
 def queue(name: str) -> dict[str, str]:

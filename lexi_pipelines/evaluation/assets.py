@@ -16,6 +16,7 @@ from lexi_pipelines.evaluation.pipeline import (
     check_quality,
     evaluate_model,
     issue_frame,
+    use_case_recipients,
 )
 from lexi_pipelines.evaluation.resources import EvaluationStorageResource
 from lexi_pipelines.evaluation.states import ModelEvaluationState
@@ -137,7 +138,10 @@ def results(
             and row["current_state"] == ModelEvaluationState.EVALUATION_FAILED
             and (permanent or last_try)
         ):
-            notifier.send(notices.evaluation_failed(use_case, model, str(row["error"] or exc)))
+            recipients = use_case_recipients(evaluation_storage.paths, use_case)
+            notifier.send(
+                notices.evaluation_failed(use_case, model, str(row["error"] or exc), recipients)
+            )
         raise
     if not outcome.unchanged:
         sent = notifier.send(notices.evaluation_completed(outcome))

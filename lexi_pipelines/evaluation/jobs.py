@@ -2,13 +2,14 @@
 
 import dagster as dg
 
-from lexi_pipelines.common.queues import queue
+from lexi_pipelines.common.queues import SELF_REPORTING_TAG, queue
 from lexi_pipelines.evaluation.assets import dataset, leaderboard, results
 
 evaluation_job = dg.define_asset_job(
     name="evaluation_job",
     selection=dg.AssetSelection.assets(dataset, results),
-    tags=queue("evaluation"),
+    # QC and evaluation failures are emailed by the assets and evaluation_run_failure_sensor.
+    tags={**queue("evaluation"), SELF_REPORTING_TAG: "true"},
     description="Quality-check one model's upload and, when the blocking checks pass, evaluate "
     "it against the golden values.",
 )

@@ -72,6 +72,12 @@ def read_use_case_config(paths: EvaluationPaths, use_case: str) -> UseCaseConfig
         return UseCaseConfig(file, digest, None, exc)
 
 
+def use_case_recipients(paths: EvaluationPaths, use_case: str) -> tuple[str, ...]:
+    """The config's ``notify`` addresses; none when the config is missing or invalid."""
+    cfg = read_use_case_config(paths, use_case)
+    return tuple(cfg.config.notify) if cfg.config else ()
+
+
 def _sync_config(engine: Engine, use_case: str, cfg: UseCaseConfig, trigger: Trigger) -> None:
     record_config(
         engine,
@@ -224,17 +230,19 @@ class EvaluationOutcome:
 
 
 def evaluate_model(
-    engine: Engine, paths: EvaluationPaths, use_case: str, model: str, trigger: Trigger,
-    *, force: bool = False,
-) -> EvaluationOutcome:  # fmt: skip
-    """Score the dataset that passed QC; marks the model EVALUATION_FAILED on any error."""
+    engine: Engine, paths: EvaluationPaths, use_case: str, model: str, trigger: Trigger
+) -> EvaluationOutcome:
+    """Score the dataset that passed QC; marks the model EVALUATION_FAILED on any error.
+
+    A forced re-check of the dataset (``RecheckConfig.force``) moves the model back to
+    EVALUATION_QUEUED, which is what makes this evaluate again.
+    """
     row = model_row(engine, use_case, model)
     if row is None:
         raise EvaluationStateError(f"{use_case}/{model}: no quality check has run yet")
     passed_hash = row["passed_dataset_hash"]
     if (
-        not force
-        and row["current_state"] == S.EVALUATION_COMPLETED
+        row["current_state"] == S.EVALUATION_COMPLETED
         and passed_hash is not None
         and row["evaluated_dataset_hash"] == passed_hash
     ):

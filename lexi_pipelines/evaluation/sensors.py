@@ -12,6 +12,7 @@ import json
 
 import dagster as dg
 
+from lexi_pipelines.common.notifications import NotificationError
 from lexi_pipelines.common.notifier import NotifierResource
 from lexi_pipelines.common.resources import DatabaseResource
 from lexi_pipelines.evaluation import notices
@@ -23,7 +24,7 @@ from lexi_pipelines.evaluation.partitions import (
     model_partitions,
     use_case_partitions,
 )
-from lexi_pipelines.evaluation.pipeline import mark_evaluation_failed, read_use_case_config
+from lexi_pipelines.evaluation.pipeline import mark_evaluation_failed, use_case_recipients
 from lexi_pipelines.evaluation.resources import EvaluationStorageResource
 from lexi_pipelines.evaluation.store import Trigger
 from lexi_pipelines.evaluation.uploads import scan, split_model_key
@@ -46,16 +47,23 @@ def evaluation_upload_sensor(
     for reason in found.skipped:
         context.log.warning("ignored: %s", reason)
 
-    requests = [
-        dg.RunRequest(
-            job_name=evaluation_job.name,
-            partition_key=key,
-            run_key=f"{key}:{digest[:16]}",
-            tags={UPLOAD_TRIGGER_TAG: "upload"},
+    # Run keys count each key's changes rather than only naming the content: a dataset
+    # reverted to an earlier version (or re-uploaded after removal) would otherwise reuse a
+    # spent run key, and Dagster silently drops a request whose key it has seen.
+    changes: dict[str, int] = dict(previous.get("changes", {}))
+    requests: list[dg.RunRequest] = []
+    for key, digest in sorted(found.digests.items()):
+        if known_digests.get(key) == digest:
+            continue
+        changes[key] = changes.get(key, 0) + 1
+        requests.append(
+            dg.RunRequest(
+                job_name=evaluation_job.name,
+                partition_key=key,
+                run_key=f"{key}:{changes[key]}:{digest[:16]}",
+                tags={UPLOAD_TRIGGER_TAG: "upload"},
+            )
         )
-        for key, digest in sorted(found.digests.items())
-        if known_digests.get(key) != digest
-    ]
     instance = context.instance
     known_models = set(instance.get_dynamic_partitions(EVALUATION_MODELS))
     known_cases = set(instance.get_dynamic_partitions(EVALUATION_USE_CASES))
@@ -77,10 +85,11 @@ def evaluation_upload_sensor(
                 dg.RunRequest(
                     job_name=leaderboard_job.name,
                     partition_key=use_case,
-                    run_key=f"removed:{use_case}:{','.join(gone)}",
+                    run_key=f"removed:{use_case}:"
+                    + ",".join(f"{k}#{changes.get(k, 0)}" for k in gone),
                 )
             )  # fmt: skip
-    cursor = {"files": found.files, "digests": found.digests}
+    cursor = {"files": found.files, "digests": found.digests, "changes": changes}
     return dg.SensorResult(
         run_requests=requests,
         dynamic_partitions_requests=partition_requests,
@@ -114,10 +123,14 @@ def evaluation_run_failure_sensor(
     error = context.failure_event.message or "the run failed"
     trigger = Trigger("evaluation_run_failure_sensor", context.dagster_run.run_id, error)
     if mark_evaluation_failed(database.engine, use_case, model, trigger):
-        cfg = read_use_case_config(evaluation_storage.paths, use_case)
-        recipients = tuple(cfg.config.notify) if cfg.config else ()
-        sent = notifier.send(notices.evaluation_failed(use_case, model, error, recipients))
-        context.log.info("%s: marked failed; notified %s", key, sent)
+        recipients = use_case_recipients(evaluation_storage.paths, use_case)
+        try:
+            sent = notifier.send(notices.evaluation_failed(use_case, model, error, recipients))
+        except NotificationError as exc:
+            # The state is recorded and the leaderboard must still follow: log, don't raise.
+            context.log.error("%s: marked failed; notification not sent: %s", key, exc)
+        else:
+            context.log.info("%s: marked failed; notified %s", key, sent)
     return dg.RunRequest(run_key=context.dagster_run.run_id, partition_key=use_case)
 
 

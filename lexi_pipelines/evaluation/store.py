@@ -7,7 +7,7 @@ so the current state and its history can never disagree and an illegal move writ
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -289,16 +289,12 @@ def replace_issues(
         conn.execute(insert(EvaluationIssue), rows[start : start + _ISSUE_BATCH])
 
 
-def stored_issues(
-    engine: Engine, use_case: str, model: str, *, checks: Iterable[str] | None = None
-) -> list[dict[str, Any]]:
+def stored_issues(engine: Engine, use_case: str, model: str) -> list[dict[str, Any]]:
     query = (
         select(table_of(EvaluationIssue))
         .where(EvaluationIssue.use_case == use_case, EvaluationIssue.model == model)
         .order_by(EvaluationIssue.seq)
     )
-    if checks is not None:
-        query = query.where(EvaluationIssue.check.in_(list(checks)))
     return _rows(engine, query)
 
 

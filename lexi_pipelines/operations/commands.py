@@ -201,7 +201,9 @@ def jobs_status(
     run_id: Annotated[str, typer.Argument(help="The run id printed by submit.")],
     follow: Follow = False,
     interval: Interval = 1.0,
-    lines: Annotated[int, typer.Option(help="Progress lines to show without --follow.")] = 20,
+    lines: Annotated[
+        int, typer.Option(min=0, help="Progress lines to show without --follow.")
+    ] = 20,
     url: Url = DEFAULT_URL,
 ) -> None:
     """A run's status and progress lines; exits 0 on success (or still running), 1 on

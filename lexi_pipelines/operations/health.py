@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -64,8 +65,10 @@ def database_check(url: str) -> Check:
     shown = url
     try:
         engine = make_engine(url)
-    except (SQLAlchemyError, ValueError) as exc:
-        return Check("database", False, f"{url}: {exc}")
+    except (SQLAlchemyError, ValueError, OSError) as exc:  # OSError: a SQLite folder
+        # The URL may not even parse, so mask anything between "://user:" and "@" by hand.
+        masked = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+        return Check("database", False, f"{masked}: {_first_line(exc)}")
     try:
         shown = engine.url.render_as_string(hide_password=True)
         revision = current_revision(engine)
@@ -110,7 +113,7 @@ def model_checks(url: str, storage: Path) -> list[Check]:
                 ).all()
         finally:
             engine.dispose()
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, ValueError, OSError) as exc:  # as database_check: bad URL, folder
         return [Check("model files", False, f"cannot list models: {_first_line(exc)}")]
     store = ModelStore(storage)
     failures = [

@@ -25,6 +25,8 @@ class FailedRun:
     error_classes: list[str]
     error: str
     retry_of: str | None
+    # The job emails its own failures (its domain's message says more than "run failed").
+    self_reporting: bool = False
 
     @property
     def worker_lost(self) -> bool:

@@ -5,7 +5,7 @@ import os
 import dagster as dg
 
 from lexi_pipelines.common.notifier import NotifierResource
-from lexi_pipelines.common.queues import QUEUE_TAG
+from lexi_pipelines.common.queues import QUEUE_TAG, SELF_REPORTING_TAG
 from lexi_pipelines.common.resources import DatabaseResource
 from lexi_pipelines.operations.run_failures import FailedRun, mark_notified, notice, record
 
@@ -29,6 +29,7 @@ def failed_run(context: dg.RunFailureSensorContext) -> FailedRun:
         error_classes=classes,
         error=context.failure_event.message or "the run failed",
         retry_of=run.tags.get("dagster/parent_run_id"),
+        self_reporting=run.tags.get(SELF_REPORTING_TAG) == "true",
     )
 
 
@@ -37,8 +38,9 @@ def failed_run(context: dg.RunFailureSensorContext) -> FailedRun:
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Records every failed run of this code location in `run_failures` (job, "
     "partition, queue, failed steps, error, whether the worker died) and emails it through the "
-    "notifier; runs stopped by a blocking asset check are recorded but not emailed (their "
-    "domain sends its own message).",
+    "notifier; runs stopped by a blocking asset check, and runs of jobs tagged "
+    "lexi/reports-own-failures (evaluation), are recorded but not emailed: their domain sends "
+    "its own message.",
 )
 def run_failure_sensor(
     context: dg.RunFailureSensorContext, database: DatabaseResource, notifier: NotifierResource
@@ -46,8 +48,8 @@ def run_failure_sensor(
     run = failed_run(context)
     if not record(database.engine, run):
         return
-    if run.blocked_by_check:
-        context.log.info("%s: stopped by a blocking check; recorded only", run.run_id)
+    if run.blocked_by_check or run.self_reporting:
+        context.log.info("%s: its domain reports this failure; recorded only", run.run_id)
         return
     ui_url = os.environ.get("LEXI_DAGSTER_URL") or DEFAULT_UI_URL
     where = notifier.send(notice(run, ui_url))

@@ -185,9 +185,11 @@ def show_run(
             if not more:
                 break
         if not follow:
-            if len(backlog) > last_lines:
-                echo(f"... {len(backlog) - last_lines} earlier lines (use --follow for all)")
-            for line in backlog[-last_lines:]:
+            # Not backlog[-last_lines:]: with 0 lines asked that slice is the whole backlog.
+            hidden = max(len(backlog) - last_lines, 0)
+            if hidden:
+                echo(f"... {hidden} earlier lines (use --follow for all)")
+            for line in backlog[hidden:]:
                 echo(line)
             return run
         if run.is_done:

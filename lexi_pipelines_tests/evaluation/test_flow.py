@@ -354,6 +354,32 @@ def test_upload_sensor_hashes_content_and_drops_removed_models(
         assert not _tick(instance, env, removed.cursor).run_requests
 
 
+def test_upload_sensor_run_keys_survive_a_reverted_dataset(sqlite_env: dict[str, Any]) -> None:
+    # Dagster drops a request whose run key it has seen: A -> B -> A must still ask for a run.
+    data = _model_dir(sqlite_env, "gpt-4") / "dataset.csv"
+    original = data.read_bytes()
+    seen: set[str] = set()
+    cursor = None
+    with dg.instance_for_test() as instance:
+        for content in (original, original + b"\n", original, original + b"\n"):
+            data.write_bytes(content)
+            result = _tick(instance, sqlite_env, cursor)
+            mine = [r for r in result.run_requests or [] if r.partition_key == f"{USE_CASE}/gpt-4"]
+            assert len(mine) == 1 and mine[0].run_key not in seen
+            seen.add(str(mine[0].run_key))
+            cursor = result.cursor
+        shutil.rmtree(data.parent)
+        first_removal = _tick(instance, sqlite_env, cursor)
+        data.parent.mkdir()
+        data.write_bytes(original)
+        readded = _tick(instance, sqlite_env, first_removal.cursor)
+        shutil.rmtree(data.parent)
+        second_removal = _tick(instance, sqlite_env, readded.cursor)
+    [once] = first_removal.run_requests or []
+    [again] = second_removal.run_requests or []
+    assert once.run_key != again.run_key
+
+
 def test_leaderboard_archives_models_whose_upload_is_gone(sqlite_env: dict[str, Any]) -> None:
     env = sqlite_env
     engine = env["database"].engine

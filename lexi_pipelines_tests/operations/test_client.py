@@ -254,6 +254,29 @@ def test_a_location_that_failed_to_load_is_named(server: _Server, client: Dagste
     assert caught.value.exit_code == 2
 
 
+@pytest.mark.parametrize(("last", "shown"), [(0, 0), (2, 2), (5, 3)])
+def test_status_shows_only_the_last_lines(
+    server: _Server, client: DagsterClient, last: int, shown: int
+) -> None:
+    events = [_log(f"line {n}", 1700000002000 + n) for n in range(3)]
+    server.replies = [
+        _data(runOrError=_run("STARTED")),
+        _data(
+            logsForRun={
+                "__typename": "EventConnection",
+                "cursor": "3",
+                "hasMore": False,
+                "events": events,
+            }
+        ),
+    ]
+    lines: list[str] = []
+    show_run(client, "r1", lines.append, last_lines=last)
+    progress = [line for line in lines[1:] if not line.startswith("...")]
+    assert [line.rsplit(" ", 1)[1] for line in progress] == [str(n) for n in range(3)][3 - shown :]
+    assert any(line.startswith(f"... {3 - shown} earlier") for line in lines) == (shown < 3)
+
+
 def test_follow_prints_new_lines_until_the_run_ends(server: _Server, client: DagsterClient) -> None:
     output = {
         "__typename": "ExecutionStepOutputEvent",

@@ -95,6 +95,8 @@ def test_missing_empty_and_non_utf8_files_are_refused(tmp_path: Path) -> None:
     latin.write_bytes('{"text": "caf\xe9"}\n'.encode("latin-1"))
     with pytest.raises(ClassificationInputError, match="not UTF-8"):
         read_items(latin)
+    with pytest.raises(ClassificationInputError, match="cannot read"):
+        read_items(tmp_path)  # a folder given as --file
 
 
 def test_inline_texts_and_file_ids_must_not_clash(tmp_path: Path) -> None:

@@ -100,3 +100,18 @@ def test_a_run_blocked_by_a_check_is_recorded_not_emailed(
         _evaluate(instance, result.dagster_run, result.get_run_failure_event(), resources)
     [row] = recent(resources["database"].engine)
     assert row["notified"] is None and not smtp.received
+
+
+@dg.job(tags={"lexi/reports-own-failures": "true"})
+def self_reporting_job() -> None:
+    explode()
+
+
+def test_a_job_that_reports_its_own_failures_is_recorded_not_emailed(
+    resources: dict[str, Any], smtp: LoopbackSMTP
+) -> None:
+    with dg.instance_for_test() as instance:
+        result = self_reporting_job.execute_in_process(instance=instance, raise_on_error=False)
+        _evaluate(instance, result.dagster_run, result.get_run_failure_event(), resources)
+    [row] = recent(resources["database"].engine)
+    assert row["failed_steps"] == ["explode"] and row["notified"] is None and not smtp.received
