@@ -47,10 +47,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lexi_pipelines.evaluation.config import EvaluationConfig, FieldConfig, load_config
+from lexi_pipelines.evaluation.config import FIELD_CHECK, EvaluationConfig, FieldConfig, load_config
 from lexi_pipelines.evaluation.dataset import load_dataset
 from lexi_pipelines.evaluation.metrics import evaluate
-from lexi_pipelines.evaluation.quality import FIELD_CHECK, run_quality_check
+from lexi_pipelines.evaluation.quality import run_quality_check
 
 Row = dict[str, str | None]
 IssueKey = tuple[str, str | None, int | None, str, Any]

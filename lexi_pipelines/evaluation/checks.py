@@ -10,8 +10,8 @@ import dagster as dg
 from lexi_pipelines.common.markdown import markdown_table
 from lexi_pipelines.common.resources import DatabaseResource
 from lexi_pipelines.evaluation.assets import DATASET, ISSUE_ROWS_SHOWN
+from lexi_pipelines.evaluation.config import FIELD_CHECK
 from lexi_pipelines.evaluation.partitions import model_partitions
-from lexi_pipelines.evaluation.quality import FIELD_CHECK
 from lexi_pipelines.evaluation.store import stored_issues
 from lexi_pipelines.evaluation.uploads import split_model_key
 

@@ -216,6 +216,8 @@ class EvaluationConfig(_Strict):
 
 
 CONFIG_NAMES = ("config.json", "config.yaml", "config.yml")
+# The check name of issues found by the fields' validation_rules; the rest are dataset-level.
+FIELD_CHECK = "field_validation"
 
 
 def find_config(use_case_dir: Path) -> Path:

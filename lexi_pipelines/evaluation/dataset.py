@@ -17,11 +17,11 @@ import pandas as pd
 
 from lexi_pipelines.evaluation.config import EvaluationConfig
 from lexi_pipelines.evaluation.errors import EvaluationInputError
+from lexi_pipelines.evaluation.uploads import DATASET_NAMES
 
 SAMPLE_ID = "sample_id"
 DOCUMENT_ID = "document_id"
 ROW_COLUMN = "__row__"
-DATASET_NAMES = ("dataset.csv", "dataset.xlsx")
 # Header is spreadsheet row 1, so the first sample is row 2.
 _FIRST_DATA_ROW = 2
 

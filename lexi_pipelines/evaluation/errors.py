@@ -1,4 +1,4 @@
-"""The single error type for malformed evaluation inputs (config or dataset)."""
+"""Errors of the evaluation domain: malformed inputs, and steps started from the wrong state."""
 
 from __future__ import annotations
 
@@ -34,3 +34,7 @@ class EvaluationInputError(ValueError):
         if column is not None:
             where.append(f"column {column}")
         super().__init__(f"{', '.join(where)}: {message}")
+
+
+class EvaluationStateError(RuntimeError):
+    """The model is not in a state the requested step can start from."""

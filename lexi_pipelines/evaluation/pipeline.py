@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from lexi_pipelines.evaluation.config import EvaluationConfig, find_config, load_config
 from lexi_pipelines.evaluation.dataset import find_dataset, load_dataset
-from lexi_pipelines.evaluation.errors import EvaluationInputError
+from lexi_pipelines.evaluation.errors import EvaluationInputError, EvaluationStateError
 from lexi_pipelines.evaluation.metrics import EvaluationResult, evaluate
 from lexi_pipelines.evaluation.quality import Issue, QualityReport, run_quality_check
 from lexi_pipelines.evaluation.states import RESTARTABLE
@@ -46,10 +46,6 @@ from lexi_pipelines.evaluation.workbooks import (
 
 STRUCTURE_CHECK = "dataset_structure"
 CONFIG_CHECK = "config"
-
-
-class EvaluationStateError(RuntimeError):
-    """The model is not in a state the requested step can start from."""
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from lexi_pipelines.evaluation.config import EvaluationConfig, FieldConfig, Severity
+from lexi_pipelines.evaluation.config import FIELD_CHECK, EvaluationConfig, FieldConfig, Severity
 from lexi_pipelines.evaluation.dataset import DOCUMENT_ID, ROW_COLUMN, SAMPLE_ID, golden
 from lexi_pipelines.evaluation.matching import parse_dates, preprocess, to_dates, to_numbers
 
-FIELD_CHECK = "field_validation"
 _DECIMALS = re.compile(r"\.(\d*)$")
 
 

@@ -15,7 +15,6 @@ import dagster as dg
 from lexi_pipelines.common.notifications import NotificationError
 from lexi_pipelines.common.notifier import NotifierResource
 from lexi_pipelines.common.resources import DatabaseResource
-from lexi_pipelines.evaluation import notices
 from lexi_pipelines.evaluation.assets import UPLOAD_TRIGGER_TAG
 from lexi_pipelines.evaluation.jobs import evaluation_job, leaderboard_job
 from lexi_pipelines.evaluation.partitions import (
@@ -24,7 +23,6 @@ from lexi_pipelines.evaluation.partitions import (
     model_partitions,
     use_case_partitions,
 )
-from lexi_pipelines.evaluation.pipeline import mark_evaluation_failed, use_case_recipients
 from lexi_pipelines.evaluation.resources import EvaluationStorageResource
 from lexi_pipelines.evaluation.store import Trigger
 from lexi_pipelines.evaluation.uploads import scan, split_model_key
@@ -122,6 +120,10 @@ def evaluation_run_failure_sensor(
     use_case, model = split_model_key(key)
     error = context.failure_event.message or "the run failed"
     trigger = Trigger("evaluation_run_failure_sensor", context.dagster_run.run_id, error)
+    # The pandas-backed core loads only when a run failed, not on every definitions load.
+    from lexi_pipelines.evaluation import notices
+    from lexi_pipelines.evaluation.pipeline import mark_evaluation_failed, use_case_recipients
+
     if mark_evaluation_failed(database.engine, use_case, model, trigger):
         recipients = use_case_recipients(evaluation_storage.paths, use_case)
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Select, delete, insert, select, update
 
@@ -23,14 +23,16 @@ from lexi_pipelines.db.models import (
     UseCaseStateHistory,
     table_of,
 )
-from lexi_pipelines.evaluation.metrics import EvaluationResult, Metrics
-from lexi_pipelines.evaluation.quality import Issue
 from lexi_pipelines.evaluation.states import (
     ModelEvaluationState,
     UseCaseState,
     transition,
     use_case_transition,
 )
+
+if TYPE_CHECKING:  # pandas-backed: not loaded with the code location's definitions
+    from lexi_pipelines.evaluation.metrics import EvaluationResult, Metrics
+    from lexi_pipelines.evaluation.quality import Issue
 
 OVERALL = "*"
 _ISSUE_BATCH = 5_000

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from lexi_pipelines.evaluation.config import CONFIG_NAMES
-from lexi_pipelines.evaluation.dataset import DATASET_NAMES
 
 EVALUATIONS_DIR = "evaluations"
 MODELS_DIR = "models"
 RESULTS_DIR = "results"
+DATASET_NAMES = ("dataset.csv", "dataset.xlsx")
 # Names become folder names and partition keys: no separators, no dot-only names.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
