@@ -11,7 +11,7 @@ from pathlib import Path
 
 DEMO_DATA_DIR = Path(__file__).parent / "demo_data"
 DEMO_INGESTION_CONFIG = DEMO_DATA_DIR / "catalog" / "ingestion.yaml"
-EXECUTORS = ("multiprocess", "celery")
+EXECUTORS = ("multiprocess", "in_process", "celery")
 DEFAULT_CELERY_URL = "redis://127.0.0.1:6379/0"
 
 

@@ -1,7 +1,8 @@
 """Where steps execute: Dagster's default executor, or Celery workers for scale-out.
 
 ``LEXI_EXECUTOR=multiprocess`` (the default) keeps Dagster's own executor: each step in a
-subprocess of the run worker, on one machine. ``LEXI_EXECUTOR=celery`` sends every step to
+subprocess of the run worker, on one machine; ``in_process`` runs every step in the run worker
+itself. ``LEXI_EXECUTOR=celery`` sends every step to
 ``dagster-celery`` workers through a broker (Redis), so steps of one run, and of many runs,
 spread over machines. Workers rebuild the job by importing ``lexi_pipelines.definitions`` and
 write events to the same Dagster instance, so they need the run worker's environment, the
@@ -26,6 +27,10 @@ def _env_or(name: str, default: str) -> Any:
 
 def build_executor(settings: LexiSettings) -> dg.ExecutorDefinition | None:
     """The code location's executor; ``None`` keeps Dagster's default."""
+    if settings.executor == "in_process":
+        # Every step in the run worker's own process: one import of the code location per run
+        # instead of one per step (small machines, many small partitions, debugging).
+        return dg.in_process_executor
     if settings.executor != "celery":
         return None
     from dagster_celery import celery_executor

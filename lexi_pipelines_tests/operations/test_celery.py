@@ -47,6 +47,12 @@ def test_multiprocess_keeps_dagsters_default_executor_and_io_manager(tmp_path: P
     assert build_io_resources(settings) == {}
 
 
+def test_in_process_runs_every_step_in_the_run_worker(tmp_path: Path) -> None:
+    settings = LexiSettings.from_env({"LEXI_HOME": str(tmp_path), "LEXI_EXECUTOR": "in_process"})
+    assert build_executor(settings) is dg.in_process_executor
+    assert build_io_resources(settings) == {}
+
+
 def test_queue_tag_helper_speaks_dagster_celerys_tag() -> None:
     from dagster_celery.tags import DAGSTER_CELERY_QUEUE_TAG
 
