@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_catalog import DEFAULT_ADMIN_URL, scratch_database
 
+from lexi_pipelines.common.files import file_sha256
 from lexi_pipelines.db.engine import ensure_schema, make_engine
 from lexi_pipelines.db.models import Chunk, Document
 from lexi_pipelines.documents.chunk import chunk_id, chunk_project
@@ -42,7 +43,7 @@ from lexi_pipelines.documents.chunking import Chunker
 from lexi_pipelines.documents.extract import extract_pending
 from lexi_pipelines.documents.extraction import extract_file
 from lexi_pipelines.documents.ids import stem_id
-from lexi_pipelines.documents.inventory import file_sha256, media_type_of
+from lexi_pipelines.documents.inventory import media_type_of
 from lexi_pipelines.documents.projects import ProjectPaths, project_paths
 from lexi_pipelines.documents.registry import sync_project
 from lexi_pipelines.documents.tokenizer import load_model_tokenizer

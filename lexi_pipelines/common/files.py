@@ -1,7 +1,9 @@
-"""Atomic file writes: readers see the old file or the new one, never half of one."""
+"""File helpers: atomic writes (readers see the old file or the new one, never half of one)
+and content hashing."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import uuid
@@ -27,3 +29,12 @@ def write_text_atomically(target: Path, text: str, *, suffix: str = ".tmp") -> N
 
 def copy_file_atomically(source: Path, target: Path, *, suffix: str = ".part") -> None:
     _replace_via_temporary(target, lambda tmp: shutil.copyfile(source, tmp), suffix)
+
+
+def file_sha256(path: Path, block_size: int = 1 << 20) -> str:
+    """Hex sha256 of a file's content, read in blocks (files may be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(block_size):
+            digest.update(block)
+    return digest.hexdigest()

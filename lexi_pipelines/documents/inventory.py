@@ -19,8 +19,6 @@ MEDIA_TYPES = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 
-_HASH_BLOCK = 1 << 20
-
 
 @dataclass(frozen=True)
 class FileEntry:
@@ -106,14 +104,6 @@ def _walk(directory: Path, prefix: str) -> Iterator[tuple[str, os.DirEntry[str]]
             continue  # linked folders are not followed: they could loop or lead outside
         elif entry.is_file(follow_symlinks=True) or entry.is_symlink():
             yield relative, entry
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(_HASH_BLOCK):
-            h.update(block)
-    return h.hexdigest()
 
 
 def resolve_inside(documents_dir: Path, relative_path: str) -> Path:

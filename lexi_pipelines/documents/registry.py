@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, delete, select, update
 
+from lexi_pipelines.common.files import file_sha256
 from lexi_pipelines.db.bulk import bulk_insert
 from lexi_pipelines.db.models import Chunk, Document, table_of
 from lexi_pipelines.documents.errors import DocumentsInputError
@@ -22,7 +23,6 @@ from lexi_pipelines.documents.inventory import (
     FileEntry,
     Inventory,
     SkippedFile,
-    file_sha256,
     scan_documents,
 )
 from lexi_pipelines.documents.projects import ProjectPaths

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
+from lexi_pipelines.common.files import file_sha256
 from lexi_pipelines.evaluation.config import EvaluationConfig, find_config, load_config
 from lexi_pipelines.evaluation.dataset import find_dataset, load_dataset
 from lexi_pipelines.evaluation.errors import EvaluationInputError, EvaluationStateError
@@ -36,7 +37,7 @@ from lexi_pipelines.evaluation.store import (
     replace_issues,
     replace_results,
 )
-from lexi_pipelines.evaluation.uploads import EvaluationPaths, file_sha256
+from lexi_pipelines.evaluation.uploads import EvaluationPaths
 from lexi_pipelines.evaluation.workbooks import (
     leaderboard_markdown,
     write_issue_report,

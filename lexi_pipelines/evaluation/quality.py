@@ -138,6 +138,10 @@ def _dataset_issue(check: str, severity: Severity, message: str, **kw: Any) -> I
     )
 
 
+def _missing_column(check: str, severity: Severity, column: str) -> Issue:
+    return _dataset_issue(check, severity, f"no column {column}", rule="column", value=column)
+
+
 def check_dataset(frame: pd.DataFrame, config: EvaluationConfig) -> list[Issue]:
     checks = config.dataset_checks
     out: list[Issue] = []
@@ -189,15 +193,7 @@ def check_dataset(frame: pd.DataFrame, config: EvaluationConfig) -> list[Issue]:
 
     for sc in checks.samples_per_scenario:
         if sc.column not in frame.columns:
-            out.append(
-                _dataset_issue(
-                    "samples_per_scenario",
-                    sc.severity,
-                    f"no column {sc.column}",
-                    rule="column",
-                    value=sc.column,
-                )
-            )
+            out.append(_missing_column("samples_per_scenario", sc.severity, sc.column))
             continue
         counts = frame[sc.column].value_counts(dropna=True)
         needed = {str(k): sc.min for k in counts.index} | sc.per_value
@@ -216,15 +212,7 @@ def check_dataset(frame: pd.DataFrame, config: EvaluationConfig) -> list[Issue]:
 
     for ci in checks.class_imbalance:
         if ci.column not in frame.columns:
-            out.append(
-                _dataset_issue(
-                    "class_imbalance",
-                    ci.severity,
-                    f"no column {ci.column}",
-                    rule="column",
-                    value=ci.column,
-                )
-            )
+            out.append(_missing_column("class_imbalance", ci.severity, ci.column))
             continue
         counts = frame[ci.column].value_counts(dropna=True)
         if len(counts) >= 2:

@@ -52,6 +52,15 @@ class Trigger:
     file: str | None = None
     issue_count: int | None = None
 
+    def history_columns(self) -> dict[str, Any]:
+        """The columns every history row (use case or model) takes from its trigger."""
+        return {
+            "triggered_by": self.by,
+            "run_id": self.run_id,
+            "reason": self.reason,
+            "file": self.file,
+        }
+
 
 # --- use cases ---------------------------------------------------------------------------------
 
@@ -88,14 +97,7 @@ def move_use_case(
     )
     conn.execute(
         insert(UseCaseStateHistory).values(
-            use_case=name,
-            from_state=current,
-            to_state=target,
-            triggered_by=trigger.by,
-            run_id=trigger.run_id,
-            reason=trigger.reason,
-            file=trigger.file,
-            at=at,
+            use_case=name, from_state=current, to_state=target, at=at, **trigger.history_columns()
         )
     )
     return target
@@ -209,11 +211,8 @@ def _history(
             model=model,
             from_state=current,
             to_state=target,
-            triggered_by=trigger.by,
-            run_id=trigger.run_id,
-            reason=trigger.reason,
-            file=trigger.file,
             issue_count=trigger.issue_count,
+            **trigger.history_columns(),
             at=at,
         )
     )

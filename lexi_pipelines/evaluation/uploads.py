@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lexi_pipelines.common.files import file_sha256
 from lexi_pipelines.evaluation.config import CONFIG_NAMES
 
 EVALUATIONS_DIR = "evaluations"
@@ -69,14 +70,6 @@ class EvaluationPaths:
 
 def evaluation_paths(storage: Path) -> EvaluationPaths:
     return EvaluationPaths(storage / EVALUATIONS_DIR)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _first_file(folder: Path, names: tuple[str, ...]) -> Path | None:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from lexi_pipelines.common.files import file_sha256
 from lexi_pipelines.documents.errors import DocumentsInputError, ExtractionError
 from lexi_pipelines.documents.inventory import (
     MEDIA_TYPES,
-    file_sha256,
     media_type_of,
     resolve_inside,
     scan_documents,
