@@ -9,6 +9,7 @@ cells become ``<NA>``. The frame gets a ``ROW_COLUMN`` holding the spreadsheet r
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, time
 from pathlib import Path
 from zipfile import BadZipFile
@@ -57,16 +58,19 @@ def _excel_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _read(path: Path) -> pd.DataFrame:
+def _read(path: Path, content: bytes | None) -> pd.DataFrame:
     # header=None: pandas would rename a repeated header ("x", "x.1") and hide the duplicate.
     suffix = path.suffix.lower()
+    source: Path | io.BytesIO = io.BytesIO(content) if content is not None else path
     if suffix == ".xlsx":
         # Cells keep their Excel types here, so dates can be written as a CSV export shows them.
         raw = pd.read_excel(
-            path, header=None, dtype=object, keep_default_na=False, engine="openpyxl"
+            source, header=None, dtype=object, keep_default_na=False, engine="openpyxl"
         ).map(_excel_text)
     elif suffix == ".csv":
-        raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        raw = pd.read_csv(
+            source, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig"
+        )
     else:
         raise EvaluationInputError(path, f"unsupported dataset type {suffix!r} (use .csv or .xlsx)")
     frame = raw.iloc[1:].reset_index(drop=True)
@@ -74,12 +78,18 @@ def _read(path: Path) -> pd.DataFrame:
     return frame
 
 
-def load_dataset(path: Path, config: EvaluationConfig) -> pd.DataFrame:
-    """Read and structurally validate a dataset; a directory means "find it in there"."""
+def load_dataset(
+    path: Path, config: EvaluationConfig, *, content: bytes | None = None
+) -> pd.DataFrame:
+    """Read and structurally validate a dataset; a directory means "find it in there".
+
+    ``content``: the file's bytes when the caller already read them (to hash them), so the
+    file is not read twice; ``path`` then only names it and gives its type.
+    """
     if path.is_dir():
         path = find_dataset(path)
     try:
-        frame = _read(path)
+        frame = _read(path, content)
     except EvaluationInputError:
         raise
     # BadZipFile/KeyError: a corrupt or truncated .xlsx package.

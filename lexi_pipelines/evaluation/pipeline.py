@@ -8,6 +8,7 @@ model in a RUNNING state that the next attempt or the run-failure sensor resolve
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,9 @@ def check_quality(
     cfg = read_use_case_config(paths, use_case)
     _sync_config(engine, use_case, cfg, trigger)
     dataset_file = find_dataset(paths.model_dir(use_case, model))
-    dataset_hash = file_sha256(dataset_file)
+    # Read once: the bytes are hashed here and parsed below.
+    content = dataset_file.read_bytes()
+    dataset_hash = hashlib.sha256(content).hexdigest()
     recipients = tuple(cfg.config.notify) if cfg.config else ()
 
     row = model_row(engine, use_case, model)
@@ -169,7 +172,7 @@ def check_quality(
         input_error = str(cfg.error)
     else:
         try:
-            frame = load_dataset(dataset_file, cfg.config)
+            frame = load_dataset(dataset_file, cfg.config, content=content)
         except EvaluationInputError as exc:
             issues = [_structure_issue(exc, STRUCTURE_CHECK)]
             input_error = str(exc)
@@ -265,7 +268,8 @@ def evaluate_model(
 
     try:
         dataset_file = Path(row["dataset_file"])
-        if not dataset_file.is_file() or file_sha256(dataset_file) != passed_hash:
+        content = dataset_file.read_bytes() if dataset_file.is_file() else None
+        if content is None or hashlib.sha256(content).hexdigest() != passed_hash:
             raise EvaluationInputError(
                 dataset_file,
                 "the dataset changed or was removed after its quality check passed; "
@@ -277,7 +281,7 @@ def evaluate_model(
                 cfg.file or paths.use_case_dir(use_case),
                 "the use case config changed or became invalid after the quality check",
             )
-        frame = load_dataset(dataset_file, cfg.config)
+        frame = load_dataset(dataset_file, cfg.config, content=content)
         result = evaluate(frame, cfg.config)
         evaluated_at = now()
         results_file = write_results_workbook(
