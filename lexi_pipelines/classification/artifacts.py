@@ -8,7 +8,6 @@ model where a loader would find it; loading checks every checksum before unpickl
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pickle
@@ -16,6 +15,7 @@ import platform
 import re
 import shutil
 import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from lexi_pipelines.classification.errors import ArtifactIntegrityError
+
+# A module-level name: the fault tests patch ``artifacts._sha256`` to pause inside a save.
+from lexi_pipelines.common.files import file_sha256 as _sha256
 
 MODEL_FILE = "model.pkl"
 MANIFEST_FILE = "manifest.json"
@@ -47,12 +50,16 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
+def artifact_problems(folder: Path, artifacts: Mapping[str, str]) -> Iterator[str]:
+    """One message per artifact (name -> sha256 from a manifest) that is missing or differs."""
+    for name, expected in sorted(artifacts.items()):
+        path = folder / name
+        if not path.is_file():
+            yield f"{path}: listed in the manifest but missing"
+            continue
+        actual = _sha256(path)
+        if actual != expected:
+            yield f"{path}: sha256 {actual[:16]}… does not match the manifest's {expected[:16]}…"
 
 
 class ModelStore:
@@ -114,16 +121,8 @@ class ModelStore:
         """The unpickled model and its manifest, after every checksum matched."""
         folder = self.field_dir(project, field) / f"v{version}"
         manifest = self.manifest(project, field, version)
-        for name, expected in manifest.get("artifacts", {}).items():
-            path = folder / name
-            if not path.is_file():
-                raise ArtifactIntegrityError(f"{path}: listed in the manifest but missing")
-            actual = _sha256(path)
-            if actual != expected:
-                raise ArtifactIntegrityError(
-                    f"{path}: sha256 {actual[:16]}… does not match the manifest's "
-                    f"{expected[:16]}…; refusing to unpickle it"
-                )
+        for problem in artifact_problems(folder, manifest.get("artifacts", {})):
+            raise ArtifactIntegrityError(f"{problem}; refusing to unpickle it")
         if MODEL_FILE not in manifest.get("artifacts", {}):
             raise ArtifactIntegrityError(f"{folder / MANIFEST_FILE}: no checksum for {MODEL_FILE}")
         with open(folder / MODEL_FILE, "rb") as handle:

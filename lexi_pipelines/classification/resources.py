@@ -10,6 +10,7 @@ from lexi_pipelines.classification.errors import ArtifactIntegrityError
 from lexi_pipelines.classification.model import TrainedModel
 from lexi_pipelines.classification.partitions import split_field_key
 from lexi_pipelines.classification.store import FAILED, READY, finish_model, latest_model
+from lexi_pipelines.common.failures import permanent_failures
 from lexi_pipelines.common.resources import DatabaseResource
 
 
@@ -49,8 +50,6 @@ class ModelArtifactIOManager(dg.ConfigurableIOManager):
                 f"{project}/{field}: no READY model to load; materialize field_model first",
                 allow_retries=False,
             )
-        try:
+        with permanent_failures(ArtifactIntegrityError):
             pipeline, manifest = self.store.load(project, field, int(row["version"]))
-        except ArtifactIntegrityError as exc:
-            raise dg.Failure(str(exc), allow_retries=False) from exc
         return TrainedModel(int(row["version"]), pipeline, manifest)

@@ -6,7 +6,6 @@ at this machine's ``LEXI_*`` settings, so run it where the run workers run.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from lexi_pipelines.classification.artifacts import MANIFEST_FILE, ModelStore
+from lexi_pipelines.classification.artifacts import MANIFEST_FILE, ModelStore, artifact_problems
 from lexi_pipelines.db.engine import current_revision, head_revision, make_engine
 from lexi_pipelines.db.models import ClassifierModel, table_of
 from lexi_pipelines.operations.client import DagsterClient, DagsterClientError
@@ -143,23 +142,7 @@ def _artifact_problems(folder: Path) -> Iterator[str]:
     artifacts = manifest.get("artifacts") or {}
     if not artifacts:
         yield f"{folder / MANIFEST_FILE}: lists no artifacts"
-    for name, expected in sorted(artifacts.items()):
-        path = folder / name
-        try:
-            actual = _sha256(path)
-        except FileNotFoundError:
-            yield f"{path}: listed in the manifest but missing"
-            continue
-        if actual != expected:
-            yield f"{path}: sha256 {actual[:16]}… does not match the manifest's {expected[:16]}…"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+    yield from artifact_problems(folder, artifacts)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from itertools import repeat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from lexi_pipelines.classification.plugins.base import (
     InputKind,
@@ -18,6 +17,9 @@ from lexi_pipelines.classification.plugins.base import (
     fraction,
     positive,
 )
+
+if TYPE_CHECKING:  # scipy is imported on first use: the Dagster definitions load this module
+    import scipy.sparse as sp
 
 
 class TokenAnalyzer:
@@ -65,6 +67,8 @@ class TokenCounts:
         self.vocabulary_: dict[str, int] = {}
 
     def _finish(self, data: Any, indices: Any, indptr: Any, width: int) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         matrix = sp.csr_matrix(
             (
                 np.asarray(data, dtype=np.float64),
