@@ -53,8 +53,8 @@ def documents_registry(
     database: DatabaseResource,
     document_storage: DocumentStorageResource,
 ) -> dg.MaterializeResult:
+    paths = _project_paths(context, document_storage)
     with permanent_failures(DocumentsInputError):
-        paths = document_storage.paths(context.partition_key)
         result = sync_project(database.engine, paths, rehash=config.rehash)
     context.log.info(
         "%s: %d files: %d new, %d changed, %d unchanged, %d deleted, %d skipped",

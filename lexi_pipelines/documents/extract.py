@@ -21,7 +21,6 @@ from lexi_pipelines.common.processes import forkserver_pool, main_module_hidden
 from lexi_pipelines.documents.extraction import (
     EXTRACTED,
     FAILED,
-    NEEDS_OCR,
     ExtractionOutcome,
     extract_file,
 )
@@ -211,6 +210,3 @@ def _store(engine: Engine, project: str, batch: list[ExtractDone], now: datetime
     ]
     with engine.begin() as conn:
         conn.execute(stmt, params)
-
-
-STATUSES = (PENDING, EXTRACTED, NEEDS_OCR, FAILED)

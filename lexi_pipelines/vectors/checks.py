@@ -28,13 +28,14 @@ def _check(
     database: DatabaseResource,
     embedder: Embedder,
     vector_index: VectorIndexResource,
-    spec: IndexSpec,
-    items: Callable[[Engine, str], Iterator[IndexItem]],
+    spec_for: Callable[[int], IndexSpec],
+    items_of: Callable[[Engine, str], Iterator[IndexItem]],
 ) -> dg.AssetCheckResult:
-    index = vector_index.open(spec)
+    model = embedder.get()
+    index = vector_index.open(spec_for(model.dimension))
     try:
         outcome = self_retrieval(
-            index, embedder.get(), namespace, list(items(database.engine, namespace)), SAMPLE_SIZE
+            index, model, namespace, list(items_of(database.engine, namespace)), SAMPLE_SIZE
         )
     finally:
         index.close()
@@ -59,8 +60,9 @@ def products_retrieve_themselves(
     embedder: Embedder,
     vector_index: VectorIndexResource,
 ) -> dg.AssetCheckResult:
-    spec = product_spec(embedder.get().dimension)
-    return _check(context.partition_key, database, embedder, vector_index, spec, product_items)
+    return _check(
+        context.partition_key, database, embedder, vector_index, product_spec, product_items
+    )
 
 
 @dg.asset_check(
@@ -74,5 +76,4 @@ def chunks_retrieve_themselves(
     embedder: Embedder,
     vector_index: VectorIndexResource,
 ) -> dg.AssetCheckResult:
-    spec = chunk_spec(embedder.get().dimension)
-    return _check(context.partition_key, database, embedder, vector_index, spec, chunk_items)
+    return _check(context.partition_key, database, embedder, vector_index, chunk_spec, chunk_items)
